@@ -1,0 +1,336 @@
+//! Wiring of one validator: simplex consensus (ed25519 scheme), marshal (ordering, backfill,
+//! storage of finalized blocks and finalizations), the block broadcast buffer and the
+//! [`Application`](crate::application::Application).
+//!
+//! ```text
+//!   p2p ─ votes ─────────┐
+//!   p2p ─ certificates ──┤ simplex ── Inline(Application) ── marshal ── FinalizedReporter ── hook
+//!   p2p ─ resolver ──────┘                                   │  ├─ archive: finalized blocks
+//!   p2p ─ broadcast ── buffered (blocks being voted on) ─────┤  └─ archive: finalizations
+//!   p2p ─ backfill ─── resolver (missing blocks from peers) ─┘
+//! ```
+//!
+//! Everything runs on a `commonware_runtime` context: tokio in production, the deterministic
+//! runtime (with the simulated network) in tests. Storage lives in partitions named after
+//! [`Config::partition_prefix`], so restarting with the same storage resumes the chain.
+
+use std::{num::NonZeroUsize, time::Duration};
+
+use commonware_broadcast::buffered;
+use commonware_consensus::{
+    marshal::{
+        self, Start,
+        core::Actor as Marshal,
+        resolver::p2p as marshal_resolver,
+        standard::{Inline, Standard},
+    },
+    simplex::{
+        self,
+        config::{Floor, ForwardPolicy, SkipBudget, SkipPolicy},
+        elector::RoundRobin,
+        scheme::ed25519::Scheme,
+    },
+    types::{Epoch, FixedEpocher, ViewDelta},
+};
+use commonware_cryptography::{
+    Digest as _, Digested, Digestible, Sha256, Signer, certificate::ConstantProvider,
+    certificate::Verifier as _, ed25519, sha256::Digest,
+};
+use commonware_p2p::{Blocker, Provider, Receiver, Sender};
+use commonware_parallel::Sequential;
+use commonware_runtime::{
+    Clock, Handle, Metrics, Quota, Spawner, Storage, Supervisor,
+    buffer::paged::{self, CacheRef},
+};
+use commonware_storage::archive::immutable;
+use commonware_utils::{NZDuration, NZU32, NZU64, NZUsize, ordered::Set};
+use rand::CryptoRng;
+
+use crate::{
+    Error,
+    application::{Application, FinalizedHook, FinalizedReporter},
+    block::Block,
+    executor::Executor,
+};
+
+/// p2p channel carrying consensus votes.
+pub const CHANNEL_VOTES: u64 = 0;
+/// p2p channel carrying consensus certificates (notarizations, finalizations, nullifications).
+pub const CHANNEL_CERTIFICATES: u64 = 1;
+/// p2p channel consensus uses to fetch missing certificates.
+pub const CHANNEL_RESOLVER: u64 = 2;
+/// p2p channel on which proposers broadcast full blocks.
+pub const CHANNEL_BROADCAST: u64 = 3;
+/// p2p channel marshal uses to backfill missing blocks and finalizations.
+pub const CHANNEL_BACKFILL: u64 = 4;
+/// Every channel a node registers, in the order of the fields of [`Channels`].
+pub const CHANNELS: [u64; 5] = [
+    CHANNEL_VOTES,
+    CHANNEL_CERTIFICATES,
+    CHANNEL_RESOLVER,
+    CHANNEL_BROADCAST,
+    CHANNEL_BACKFILL,
+];
+
+/// Message rate each peer may use per channel.
+pub const CHANNEL_QUOTA: Quota = Quota::per_second(NZU32!(4_096));
+
+/// Largest p2p message the node sends or accepts: one full block plus framing headroom.
+pub const MAX_MESSAGE_SIZE: u32 = 8 * 1024 * 1024;
+
+const MAILBOX_SIZE: NonZeroUsize = NZUsize!(1024);
+/// Logical page size whose physical page (with checksum) is 4 KiB.
+const PAGE_SIZE: std::num::NonZeroU16 = paged::page_size(4_096);
+const PAGE_CACHE_PAGES: NonZeroUsize = NZUsize!(1_024);
+const REPLAY_BUFFER: NonZeroUsize = NZUsize!(1024 * 1024);
+const WRITE_BUFFER: NonZeroUsize = NZUsize!(256 * 1024);
+const ITEMS_PER_SECTION: std::num::NonZeroU64 = NZU64!(16_384);
+const PRUNABLE_ITEMS_PER_SECTION: std::num::NonZeroU64 = NZU64!(1_024);
+const FREEZER_TABLE_INITIAL_SIZE: u32 = 65_536;
+const FREEZER_TABLE_RESIZE_FREQUENCY: u8 = 4;
+const FREEZER_TABLE_RESIZE_CHUNK_SIZE: u32 = 16_384;
+const FREEZER_VALUE_TARGET_SIZE: u64 = 256 * 1024 * 1024;
+/// One epoch for the whole chain: validator-set changes come later, by transaction.
+const EPOCH_LENGTH: std::num::NonZeroU64 = NZU64!(u64::MAX);
+
+/// Everything needed to run one validator.
+pub struct Config<X: Executor> {
+    /// This validator's consensus key.
+    pub signer: ed25519::PrivateKey,
+    /// Consensus keys of all validators (including this one).
+    pub validators: Vec<ed25519::PublicKey>,
+    /// Chain namespace mixed into every consensus signature, so votes of one chain never
+    /// count on another.
+    pub namespace: Vec<u8>,
+    /// Prefix of every storage partition this validator uses.
+    pub partition_prefix: String,
+    /// Minimum time between a parent's timestamp and its child's.
+    pub block_time: Duration,
+    /// The state machine.
+    pub executor: X,
+    /// Receives each finalized block.
+    pub on_finalized: FinalizedHook,
+}
+
+/// The p2p channels of one validator (see the `CHANNEL_*` constants), as (sender, receiver).
+pub struct Channels<S, R> {
+    /// [`CHANNEL_VOTES`].
+    pub votes: (S, R),
+    /// [`CHANNEL_CERTIFICATES`].
+    pub certificates: (S, R),
+    /// [`CHANNEL_RESOLVER`].
+    pub resolver: (S, R),
+    /// [`CHANNEL_BROADCAST`].
+    pub broadcast: (S, R),
+    /// [`CHANNEL_BACKFILL`].
+    pub backfill: (S, R),
+}
+
+/// The genesis block every validator of a chain starts from: height 0, timestamp 0, no
+/// transactions, the executor's genesis state root, proposed by the first validator by key
+/// order.
+pub fn genesis<X: Executor>(
+    executor: &X,
+    validators: &[ed25519::PublicKey],
+) -> Result<Block, Error> {
+    let proposer = validators.iter().min().ok_or(Error::NoValidators)?;
+    Ok(Block::new(
+        Digest::EMPTY,
+        0,
+        0,
+        executor.genesis_state_root(),
+        proposer.clone(),
+        Vec::new(),
+    ))
+}
+
+/// Leader timeout for a block time: the leader gets twice the block time plus one second
+/// before validators vote to skip it.
+pub fn leader_timeout(block_time: Duration) -> Duration {
+    block_time
+        .saturating_mul(2)
+        .saturating_add(Duration::from_secs(1))
+}
+
+/// Starts a validator and returns the handle of the task running it (it ends only if an
+/// actor fails).
+pub async fn start<E, X, P, B, S, R>(
+    context: E,
+    config: Config<X>,
+    peers: P,
+    blocker: B,
+    channels: Channels<S, R>,
+) -> Result<Handle<()>, Error>
+where
+    E: Clock + CryptoRng + Spawner + Storage + Metrics + Supervisor,
+    X: Executor,
+    P: Provider<PublicKey = ed25519::PublicKey> + Clone,
+    B: Blocker<PublicKey = ed25519::PublicKey> + Clone,
+    S: Sender<PublicKey = ed25519::PublicKey>,
+    R: Receiver<PublicKey = ed25519::PublicKey>,
+{
+    let me = config.signer.public_key();
+    let genesis = genesis(&config.executor, &config.validators)?;
+    let genesis = Digested::compute(genesis, &Sequential).await;
+    let validators = Set::from_iter_dedup(config.validators);
+    let scheme = Scheme::signer(&config.namespace, validators, config.signer)
+        .ok_or(Error::NotAValidator(me.clone()))?;
+    let prefix = config.partition_prefix;
+    let page_cache = CacheRef::new(PAGE_SIZE, PAGE_CACHE_PAGES);
+    let epocher = FixedEpocher::new(EPOCH_LENGTH);
+
+    // Marshal's backfill resolver.
+    let resolver = marshal_resolver::init(
+        context.child("backfill"),
+        marshal_resolver::Config {
+            public_key: me.clone(),
+            peer_provider: peers.clone(),
+            blocker: blocker.clone(),
+            mailbox_size: MAILBOX_SIZE,
+            fetch_timeout: NZDuration!(Duration::from_secs(2)),
+            fetch_retry_delay: Duration::from_millis(100),
+            priority_requests: false,
+            priority_responses: false,
+        },
+        channels.backfill,
+    );
+
+    // Buffer of broadcast blocks.
+    let (buffer_engine, buffer) = buffered::Engine::new(
+        context.child("buffer"),
+        buffered::Config {
+            public_key: me,
+            mailbox_size: MAILBOX_SIZE,
+            deque_size: 16,
+            priority: true,
+            codec_config: (),
+            peer_provider: peers,
+            strategy: Sequential,
+        },
+    );
+
+    // Durable archives of finalized blocks and their finalizations, by height and digest.
+    let finalizations = immutable::Archive::init(
+        context.child("finalizations"),
+        archive_config(
+            &format!("{prefix}-finalizations"),
+            &page_cache,
+            Scheme::certificate_codec_config_unbounded(),
+        ),
+    )
+    .await
+    .map_err(|source| Error::Storage {
+        what: "finalizations archive",
+        source,
+    })?;
+    let blocks = immutable::Archive::init(
+        context.child("blocks"),
+        archive_config(&format!("{prefix}-blocks"), &page_cache, ()),
+    )
+    .await
+    .map_err(|source| Error::Storage {
+        what: "blocks archive",
+        source,
+    })?;
+
+    let (marshal, marshal_mailbox, _floor) = Marshal::<_, Standard<Block>, _, _, _, _, _, _>::init(
+        context.child("marshal"),
+        finalizations,
+        blocks,
+        marshal::Config {
+            provider: ConstantProvider::<Scheme, Epoch>::new(scheme.clone()),
+            epocher: epocher.clone(),
+            start: Start::Genesis(genesis.clone()),
+            partition_prefix: format!("{prefix}-marshal"),
+            mailbox_size: MAILBOX_SIZE,
+            view_retention: ViewDelta::new(256),
+            prunable_items_per_section: PRUNABLE_ITEMS_PER_SECTION,
+            page_cache: page_cache.clone(),
+            replay_buffer: REPLAY_BUFFER,
+            key_write_buffer: WRITE_BUFFER,
+            value_write_buffer: WRITE_BUFFER,
+            block_codec_config: (),
+            max_repair: NZUsize!(16),
+            max_pending_acks: NZUsize!(16),
+            strategy: Sequential,
+        },
+    )
+    .await;
+
+    let application = Application::new(config.executor, config.block_time);
+    let inline = Inline::new(
+        context.child("application"),
+        application,
+        marshal_mailbox,
+        epocher,
+    );
+
+    let leader_timeout = leader_timeout(config.block_time);
+    let consensus = simplex::Engine::new(
+        context.child("consensus"),
+        simplex::config::Config {
+            scheme,
+            elector: RoundRobin::<Sha256>::default(),
+            blocker,
+            automaton: inline.clone(),
+            relay: inline.clone(),
+            reporter: inline,
+            track_historical_votes: false,
+            strategy: Sequential,
+            partition: format!("{prefix}-consensus"),
+            mailbox_size: MAILBOX_SIZE,
+            epoch: Epoch::zero(),
+            floor: Floor::Genesis(genesis.digest()),
+            replay_buffer: REPLAY_BUFFER,
+            write_buffer: WRITE_BUFFER,
+            page_cache,
+            leader_timeout,
+            certification_timeout: leader_timeout.saturating_mul(2),
+            timeout_retry: leader_timeout,
+            view_retention: ViewDelta::new(256),
+            skip: SkipPolicy::Enabled {
+                timeout: leader_timeout.saturating_mul(3),
+                budget: SkipBudget::Participants,
+            },
+            fetch_timeout: NZDuration!(Duration::from_secs(1)),
+            fetch_retry_delay: Duration::from_millis(100),
+            forward: ForwardPolicy::Disabled,
+        },
+    );
+
+    let buffer_handle = buffer_engine.start(channels.broadcast);
+    let marshal_handle = marshal.start(
+        FinalizedReporter::new(config.on_finalized),
+        buffer,
+        resolver,
+    );
+    let consensus_handle =
+        consensus.start(channels.votes, channels.certificates, channels.resolver);
+    Ok(context.child("node").spawn(move |_| async move {
+        let _ =
+            futures::future::select_all([buffer_handle, marshal_handle, consensus_handle]).await;
+    }))
+}
+
+/// Archive layout shared by the blocks and finalizations archives.
+fn archive_config<C>(name: &str, page_cache: &CacheRef, codec_config: C) -> immutable::Config<C> {
+    immutable::Config {
+        metadata_partition: format!("{name}-metadata"),
+        freezer_table_partition: format!("{name}-freezer-table"),
+        freezer_table_initial_size: FREEZER_TABLE_INITIAL_SIZE,
+        freezer_table_resize_frequency: FREEZER_TABLE_RESIZE_FREQUENCY,
+        freezer_table_resize_chunk_size: FREEZER_TABLE_RESIZE_CHUNK_SIZE,
+        freezer_key_partition: format!("{name}-freezer-key"),
+        freezer_key_page_cache: page_cache.clone(),
+        freezer_value_partition: format!("{name}-freezer-value"),
+        freezer_value_target_size: FREEZER_VALUE_TARGET_SIZE,
+        freezer_value_compression: None,
+        ordinal_partition: format!("{name}-ordinal"),
+        items_per_section: ITEMS_PER_SECTION,
+        freezer_key_write_buffer: WRITE_BUFFER,
+        freezer_value_write_buffer: WRITE_BUFFER,
+        ordinal_write_buffer: WRITE_BUFFER,
+        replay_buffer: REPLAY_BUFFER,
+        codec_config,
+    }
+}

@@ -1,0 +1,72 @@
+//! The tao node: blocks, BFT consensus and persistence.
+//!
+//! Owns the block format ([`block`]), the boundary to the state machine ([`executor`]), the
+//! application consensus drives ([`application`]) and the wiring of commonware's simplex
+//! consensus (ed25519 scheme) with marshal and archive storage ([`engine`]), plus dev mode
+//! ([`dev`]). It must not interpret transactions (that is the runtime's job, behind
+//! [`Executor`]) and is the only crate that depends on the commonware engine.
+//!
+//! Consensus-critical paths (block encoding, proposal and verification, execution) use only
+//! the runtime traits (clock, spawner, storage, network, rng), never tokio directly, so the
+//! same code runs under the deterministic runtime in tests.
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
+
+pub mod application;
+pub mod block;
+pub mod dev;
+pub mod engine;
+pub mod executor;
+pub mod rpc;
+pub mod sim;
+
+pub use application::{Finalized, FinalizedHook};
+pub use block::{Block, Header};
+pub use commonware_cryptography::{ed25519, sha256::Digest};
+pub use executor::{BlockEnv, Executor};
+
+/// Why a node could not start or keep running.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The validator set is empty, so there is no genesis proposer and no quorum.
+    #[error("the validator set is empty: a chain needs at least one validator")]
+    NoValidators,
+    /// The node's consensus key is not in the validator set.
+    #[error("consensus key {0} is not in the validator set")]
+    NotAValidator(ed25519::PublicKey),
+    /// A storage structure failed to open or recover.
+    #[error("cannot open the {what}: {source}")]
+    Storage {
+        /// Which structure.
+        what: &'static str,
+        /// The underlying storage error.
+        source: commonware_storage::archive::Error,
+    },
+    /// The block time is zero or too large to express in milliseconds.
+    #[error("block time {0:?} is invalid: use between 1 ms and 1 hour")]
+    BlockTime(std::time::Duration),
+    /// The data directory cannot be used.
+    #[error("data directory {path}: {source}")]
+    DataDir {
+        /// The directory.
+        path: std::path::PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The RPC address cannot be bound.
+    #[error("cannot serve RPC on {addr}: {source} (choose another --rpc-addr port)")]
+    Rpc {
+        /// The address.
+        addr: std::net::SocketAddr,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The simulated network refused an operation (tests and benchmarks only).
+    #[error("simulated network: {0}")]
+    Simulation(#[from] commonware_p2p::simulated::Error),
+    /// The node stopped because one of its actors ended.
+    #[error("the node stopped: one of its consensus actors ended (see the log above)")]
+    Stopped,
+}

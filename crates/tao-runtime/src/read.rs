@@ -1,0 +1,215 @@
+//! Read API over committed state, used by the node's RPC and the CLI: hyperparameters with
+//! name, value, unit and setter; accounts; subnets; the metagraph.
+
+use serde::Serialize;
+use tao_crypto::PublicKey;
+
+use crate::error::DispatchError;
+use crate::hyperparams::{GlobalParam, Hyperparam, Setter};
+use crate::neurons;
+use crate::pool::{SUBNET_ALPHA_IN, SUBNET_ALPHA_OUT, SUBNET_TAO};
+use crate::state::State;
+use crate::storage::{DResult, hotkey_key, subnet_key};
+use crate::store::Store;
+use crate::subnets;
+use crate::types::{AccountInfo, AxonInfo, PrometheusInfo};
+use crate::weights;
+
+/// One parameter as listed by the read API.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ParamInfo {
+    /// Storage name.
+    pub name: &'static str,
+    /// Current value.
+    pub value: u64,
+    /// Storage default.
+    pub default: u64,
+    /// Unit.
+    pub unit: &'static str,
+    /// Who may set it.
+    pub setter: Setter,
+    /// Setter call.
+    pub call: &'static str,
+}
+
+/// Every hyperparameter of `netuid`.
+pub fn hyperparameters(store: &dyn Store, netuid: u16) -> DResult<Vec<ParamInfo>> {
+    let s = State::new(store);
+    if !s.subnet_exists(netuid)? {
+        return Err(DispatchError::SubnetNotExists { netuid });
+    }
+    Hyperparam::ALL
+        .iter()
+        .map(|&p| {
+            Ok(ParamInfo {
+                name: p.name(),
+                value: s.hp(netuid, p)?,
+                default: p.default_value(),
+                unit: p.unit(),
+                setter: p.setter(),
+                call: p.call_name(),
+            })
+        })
+        .collect()
+}
+
+/// Every chain-wide parameter.
+pub fn global_parameters(store: &dyn Store) -> DResult<Vec<ParamInfo>> {
+    let s = State::new(store);
+    GlobalParam::ALL
+        .iter()
+        .map(|&p| {
+            Ok(ParamInfo {
+                name: p.name(),
+                value: s.global(p)?,
+                default: p.default_value(),
+                unit: p.unit(),
+                setter: p.setter(),
+                call: p.call_name(),
+            })
+        })
+        .collect()
+}
+
+/// Nonce and free balance of an account.
+pub fn account(store: &dyn Store, who: &PublicKey) -> DResult<AccountInfo> {
+    State::new(store).account(who)
+}
+
+/// Block number of the committed state.
+pub fn block_number(store: &dyn Store) -> DResult<u64> {
+    State::new(store).block_number()
+}
+
+/// The chain's genesis hash.
+pub fn genesis_hash(store: &dyn Store) -> DResult<[u8; 32]> {
+    State::new(store).genesis_hash()
+}
+
+/// Cost of `register_network` in the next block.
+pub fn network_lock_cost(store: &dyn Store) -> DResult<u64> {
+    let s = State::new(store);
+    subnets::lock_cost(&s, s.block_number()?.saturating_add(1))
+}
+
+/// Summary of one subnet.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct SubnetInfo {
+    /// Subnet id.
+    pub netuid: u16,
+    /// Owner coldkey (none for root).
+    pub owner: Option<PublicKey>,
+    /// Owner hotkey.
+    pub owner_hotkey: Option<PublicKey>,
+    /// Registered neurons.
+    pub subnetwork_n: u16,
+    /// `MaxAllowedUids`.
+    pub max_allowed_uids: u64,
+    /// `Tempo`.
+    pub tempo: u64,
+    /// Registration price, RAO.
+    pub burn: u64,
+    /// Block of creation.
+    pub network_registered_at: u64,
+    /// Pool TAO reserve.
+    pub tao_in: u64,
+    /// Pool alpha reserve.
+    pub alpha_in: u64,
+    /// Alpha outside the pool.
+    pub alpha_out: u64,
+    /// Epochs run so far.
+    pub epoch_index: u64,
+}
+
+/// Every subnet, ascending by netuid.
+pub fn subnets(store: &dyn Store) -> DResult<Vec<SubnetInfo>> {
+    let s = State::new(store);
+    s.netuids()?
+        .into_iter()
+        .map(|netuid| subnet_info(&s, netuid))
+        .collect()
+}
+
+fn subnet_info(s: &State<'_>, netuid: u16) -> DResult<SubnetInfo> {
+    Ok(SubnetInfo {
+        netuid,
+        owner: s.get(&subnet_key("Subtensor.SubnetOwner", netuid))?,
+        owner_hotkey: s.get(&subnet_key("Subtensor.SubnetOwnerHotkey", netuid))?,
+        subnetwork_n: s.subnetwork_n(netuid)?,
+        max_allowed_uids: s.hp(netuid, Hyperparam::MaxAllowedUids)?,
+        tempo: s.hp(netuid, Hyperparam::Tempo)?,
+        burn: neurons::burn(s, netuid)?,
+        network_registered_at: s.subnet_get("Subtensor.NetworkRegisteredAt", netuid)?,
+        tao_in: s.subnet_get(SUBNET_TAO, netuid)?,
+        alpha_in: s.subnet_get(SUBNET_ALPHA_IN, netuid)?,
+        alpha_out: s.subnet_get(SUBNET_ALPHA_OUT, netuid)?,
+        epoch_index: s.subnet_get("Subtensor.SubnetEpochIndex", netuid)?,
+    })
+}
+
+/// One neuron of the metagraph.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct NeuronInfo {
+    /// Uid.
+    pub uid: u16,
+    /// Hotkey.
+    pub hotkey: PublicKey,
+    /// Owning coldkey.
+    pub coldkey: Option<PublicKey>,
+    /// Block of registration.
+    pub block_at_registration: u64,
+    /// Last weights update (or commit).
+    pub last_update: u64,
+    /// Validator permit.
+    pub validator_permit: bool,
+    /// Alpha emission of the last epoch.
+    pub emission: u64,
+    /// Axon, if served.
+    pub axon: Option<AxonInfo>,
+    /// Prometheus endpoint, if served.
+    pub prometheus: Option<PrometheusInfo>,
+    /// Weight row `(uid, u16 weight)`.
+    pub weights: Vec<(u16, u16)>,
+}
+
+/// A subnet and all its neurons.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Metagraph {
+    /// Block of the state read.
+    pub block: u64,
+    /// The subnet.
+    pub subnet: SubnetInfo,
+    /// Neurons by uid.
+    pub neurons: Vec<NeuronInfo>,
+}
+
+/// The metagraph of `netuid`.
+pub fn metagraph(store: &dyn Store, netuid: u16) -> DResult<Metagraph> {
+    let s = State::new(store);
+    if !s.subnet_exists(netuid)? {
+        return Err(DispatchError::SubnetNotExists { netuid });
+    }
+    let mut neurons = Vec::new();
+    for uid in 0..s.subnetwork_n(netuid)? {
+        let Some(hotkey) = s.hotkey_of(netuid, uid)? else {
+            continue;
+        };
+        neurons.push(NeuronInfo {
+            uid,
+            hotkey,
+            coldkey: s.hotkey_owner(&hotkey)?,
+            block_at_registration: s.uid_get("Subtensor.BlockAtRegistration", netuid, uid)?,
+            last_update: s.uid_get("Subtensor.LastUpdate", netuid, uid)?,
+            validator_permit: s.uid_get("Subtensor.ValidatorPermit", netuid, uid)?,
+            emission: s.uid_get("Subtensor.Emission", netuid, uid)?,
+            axon: s.get(&hotkey_key("Subtensor.Axons", netuid, &hotkey))?,
+            prometheus: s.get(&hotkey_key("Subtensor.Prometheus", netuid, &hotkey))?,
+            weights: weights::weights_row(&s, netuid, uid)?,
+        });
+    }
+    Ok(Metagraph {
+        block: s.block_number()?,
+        subnet: subnet_info(&s, netuid)?,
+        neurons,
+    })
+}

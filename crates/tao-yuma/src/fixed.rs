@@ -1,0 +1,261 @@
+//! Fixed-point helpers with the reference's exact rounding (`substrate-fixed` 0.6.0, the same
+//! release subtensor pins): truncating division that yields 0 on division by zero or overflow
+//! (`safe_div`), saturating conversions to `u16`/`u64`, `exp_safe` and the liquid-alpha sigmoid.
+
+use substrate_fixed::types::{I32F32, I64F64, I96F32};
+
+/// Fixed-point zero.
+pub const ZERO: I32F32 = I32F32::from_bits(0);
+/// Fixed-point one.
+pub const ONE: I32F32 = I32F32::from_bits(1 << 32);
+
+/// `e` as the reference's `exp` returns it for an input of exactly 1 (a 9.23 constant).
+const E: I32F32 = I32F32::from_bits(((0xADF8_5458_A2BB_4A9A_AFDC_5620_273D_3CF1u128 >> 103) as i64) << 9);
+
+/// Truncating 32.32 division on raw bits, `None` on division by zero or overflow; the same
+/// quotient as `substrate-fixed`'s `checked_div`, without 128-bit division in the common case.
+#[inline]
+pub fn checked_div(x: I32F32, y: I32F32) -> Option<I32F32> {
+    let (a, b) = (x.to_bits(), y.to_bits());
+    if b == 0 {
+        return None;
+    }
+    // Dropping common trailing zero bits keeps the exact rational a·2^32 / b.
+    let shift = (a | b).trailing_zeros();
+    let (a, b) = (a >> shift, b >> shift);
+    if let (Ok(ua), Ok(ub)) = (u64::try_from(a), u64::try_from(b))
+        && ua < 1 << 32
+    {
+        return i64::try_from((ua << 32) / ub).ok().map(I32F32::from_bits);
+    }
+    if a.unsigned_abs() < 1 << 31 {
+        return Some(I32F32::from_bits((a << 32) / b));
+    }
+    i64::try_from((i128::from(a) << 32) / i128::from(b))
+        .ok()
+        .map(I32F32::from_bits)
+}
+
+/// `x / y`, or 0 when `y == 0` or the quotient overflows (subtensor's `safe_div`).
+#[inline]
+pub fn safe_div(x: I32F32, y: I32F32) -> I32F32 {
+    checked_div(x, y).unwrap_or(ZERO)
+}
+
+/// `x / y` saturating on overflow (also for `y == 0`, where the reference would panic).
+#[inline]
+fn saturating_div(x: I32F32, y: I32F32) -> I32F32 {
+    checked_div(x, y).unwrap_or(if (x < ZERO) != (y < ZERO) {
+        I32F32::min_value()
+    } else {
+        I32F32::max_value()
+    })
+}
+
+/// The reference's `transcendental::exp` for 32.32 input and output: the Taylor series
+/// `1 + x + Σ_{i=2}^{31} x^i / i!` built term by term with truncating arithmetic, inverted for
+/// negative `x`; `None` on overflow.
+fn exp(x: I32F32) -> Option<I32F32> {
+    if x == ZERO {
+        return Some(ONE);
+    }
+    if x == ONE {
+        return Some(E);
+    }
+    let neg = x < ZERO;
+    let operand = if neg { x.checked_neg()? } else { x };
+    let mut result = operand.checked_add(ONE)?;
+    let mut term = operand;
+    for i in 2..32 {
+        term = term.checked_mul(operand)?;
+        term = checked_div(term, I32F32::from_bits(i << 32))?;
+        result = result.checked_add(term)?;
+    }
+    if neg {
+        result = checked_div(ONE, result)?;
+    }
+    Some(result)
+}
+
+/// `x / y` in 64.64 fixed point, or 0 when `y == 0` or the quotient overflows.
+#[inline]
+pub fn safe_div_64(x: I64F64, y: I64F64) -> I64F64 {
+    x.checked_div(y).unwrap_or(I64F64::from_bits(0))
+}
+
+/// Sum the way the reference's `Iterator::sum` does in a release runtime (two's-complement wrap).
+#[inline]
+pub fn wrapping_sum(values: impl IntoIterator<Item = I32F32>) -> I32F32 {
+    I32F32::from_bits(
+        values
+            .into_iter()
+            .fold(0i64, |acc, v| acc.wrapping_add(v.to_bits())),
+    )
+}
+
+/// A stored `u16` proportion of 65535 as a fixed-point number (`u16_proportion_to_fixed`).
+#[inline]
+pub fn u16_proportion(x: u16) -> I32F32 {
+    safe_div(I32F32::from_num(x), I32F32::from_num(u16::MAX))
+}
+
+/// A fixed-point proportion as stored `u16`: `x · 65535`, truncated and saturated.
+#[inline]
+pub fn proportion_to_u16(x: I32F32) -> u16 {
+    x.saturating_mul(I32F32::from_num(u16::MAX))
+        .saturating_to_num::<u16>()
+}
+
+/// A normalized share of `rao_emission`, in RAO (I96F32 product, truncated and saturated).
+#[inline]
+pub fn share_of(x: I32F32, rao_emission: u64) -> u64 {
+    I96F32::saturating_from_num(x)
+        .saturating_mul(I96F32::saturating_from_num(rao_emission))
+        .saturating_to_num::<u64>()
+}
+
+/// Divides every value by the (wrapping) sum, unless the sum is zero (`inplace_normalize`).
+pub fn normalize(x: &mut [I32F32]) {
+    let sum = wrapping_sum(x.iter().copied());
+    normalize_using_sum(x, sum);
+}
+
+/// Divides every value by `sum`, unless `sum` is zero (`inplace_normalize_using_sum`).
+pub fn normalize_using_sum(x: &mut [I32F32], sum: I32F32) {
+    if sum == ZERO {
+        return;
+    }
+    for value in x.iter_mut() {
+        *value = safe_div(*value, sum);
+    }
+}
+
+/// `exp(x)` for `x` clamped to `[-20, 20]`, with the reference's series and overflow fallbacks.
+pub fn exp_safe(input: I32F32) -> I32F32 {
+    let clamped = input.clamp(I32F32::from_num(-20), I32F32::from_num(20));
+    match exp(clamped) {
+        Some(value) => value,
+        None if clamped <= ZERO => ZERO,
+        None => I32F32::max_value(),
+    }
+}
+
+/// Liquid alpha parameters in fixed point.
+#[derive(Clone, Copy, Debug)]
+pub struct LiquidAlpha {
+    /// Lower bound of the per-bond EMA alpha.
+    pub low: I32F32,
+    /// Upper bound of the per-bond EMA alpha.
+    pub high: I32F32,
+    /// Sigmoid steepness.
+    pub steepness: I32F32,
+}
+
+impl LiquidAlpha {
+    /// The EMA alpha for one bond (`alpha_sigmoid`): fast when the validator's weight moves
+    /// away from consensus (buying) or below its bond (selling), slow otherwise.
+    pub fn alpha(&self, consensus: I32F32, weight: I32F32, bond: I32F32) -> I32F32 {
+        let diff = if weight >= bond {
+            clamp(weight.saturating_sub(consensus), ZERO, ONE)
+        } else {
+            clamp(bond.saturating_sub(weight), ZERO, ONE)
+        };
+        let exponent = saturating_div(self.steepness, I32F32::from_num(-100))
+            .saturating_mul(diff.saturating_sub(I32F32::from_num(0.5)));
+        let sigmoid = saturating_div(ONE, ONE.saturating_add(exp_safe(exponent)));
+        let alpha = self
+            .low
+            .saturating_add(sigmoid.saturating_mul(self.high.saturating_sub(self.low)));
+        clamp(alpha, self.low, self.high)
+    }
+}
+
+/// `min(value, high)` then `max(·, low)`, in that order (`clamp_value`; no `low <= high` check).
+#[inline]
+fn clamp(value: I32F32, low: I32F32, high: I32F32) -> I32F32 {
+    value.min(high).max(low)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn division_matches_substrate_fixed(a in any::<i64>(), b in any::<i64>(), k in 0u32..48) {
+            for (a, b) in [(a, b), (a >> k << k, b >> k << k), (a >> 20, b), (a >> 32 << 32, b >> 30 << 32)] {
+                let (x, y) = (I32F32::from_bits(a), I32F32::from_bits(b));
+                prop_assert_eq!(checked_div(x, y), x.checked_div(y));
+            }
+        }
+
+        #[test]
+        fn exp_matches_substrate_fixed(bits in -(21i64 << 32)..(21i64 << 32), small in -(1i64 << 33)..(1i64 << 33)) {
+            for b in [bits, small, bits >> 16 << 16] {
+                let x = I32F32::from_bits(b);
+                let theirs = substrate_fixed::transcendental::exp::<I32F32, I32F32>(x).ok();
+                prop_assert_eq!(exp(x), theirs);
+            }
+        }
+    }
+
+    #[test]
+    fn exp_matches_substrate_fixed_on_special_inputs() {
+        for v in [0.0, 1.0, -1.0, 0.5, -0.5, 20.0, -20.0, 19.999, 5.0, -5.0, 21.0] {
+            let x = I32F32::from_num(v);
+            assert_eq!(exp(x), substrate_fixed::transcendental::exp::<I32F32, I32F32>(x).ok(), "{v}");
+        }
+    }
+
+    #[test]
+    fn exp_matches_known_values() {
+        assert_eq!(exp_safe(ZERO), ONE);
+        let e = exp_safe(ONE).to_num::<f64>();
+        assert!((e - std::f64::consts::E).abs() < 1e-6, "{e}");
+        let small = exp_safe(I32F32::from_num(-30)).to_num::<f64>();
+        assert!((small - (-20f64).exp()).abs() < 1e-6, "{small}");
+    }
+
+    #[test]
+    fn proportions_round_trip_truncating() {
+        assert_eq!(proportion_to_u16(u16_proportion(65535)), 65535);
+        assert_eq!(proportion_to_u16(u16_proportion(1)), 0);
+        assert_eq!(proportion_to_u16(I32F32::from_num(-1)), 0);
+        assert_eq!(proportion_to_u16(I32F32::from_num(2)), 65535);
+        assert_eq!(
+            u16_proportion(32767).to_bits(),
+            (32767u64 << 32) as i64 / 65535
+        );
+    }
+
+    #[test]
+    fn safe_div_yields_zero_on_zero_or_overflow() {
+        assert_eq!(safe_div(ONE, ZERO), ZERO);
+        assert_eq!(safe_div(I32F32::from_num(1000), I32F32::from_bits(1)), ZERO);
+    }
+
+    #[test]
+    fn share_truncates() {
+        let third = safe_div(ONE, I32F32::from_num(3));
+        assert_eq!(share_of(third, 3_000_000_000), 999_999_999);
+        assert_eq!(share_of(I32F32::from_num(-1), 10), 0);
+    }
+
+    #[test]
+    fn liquid_alpha_stays_within_bounds() {
+        let la = LiquidAlpha {
+            low: u16_proportion(45875),
+            high: u16_proportion(58982),
+            steepness: I32F32::from_num(1000),
+        };
+        for (c, w, b) in [(0.1, 0.9, 0.0), (0.5, 0.5, 0.5), (0.9, 0.0, 1.0)] {
+            let a = la.alpha(
+                I32F32::from_num(c),
+                I32F32::from_num(w),
+                I32F32::from_num(b),
+            );
+            assert!(a >= la.low && a <= la.high);
+        }
+    }
+}

@@ -1,0 +1,75 @@
+//! Input validation: every shape and range the epoch relies on, checked up front so that the
+//! epoch itself never panics.
+
+use crate::{EpochError, EpochInput};
+
+/// Largest accepted `bonds_moving_average`: `2^31 · 10^6` (exclusive), where the reference's
+/// conversion of `bonds_moving_average / 10^6` to 32.32 fixed point would overflow.
+pub const MAX_BONDS_MOVING_AVERAGE: u64 = (1 << 31) * 1_000_000;
+
+/// Checks `input` for everything [`run_epoch`](crate::run_epoch) assumes.
+///
+/// Pairs whose uid is `>= n` are allowed (the reference ignores them), but rows must be strictly
+/// ascending by uid and no longer than `n`.
+pub fn validate(input: &EpochInput) -> Result<(), EpochError> {
+    let n = input.n;
+    let lengths = [
+        ("stake", input.stake.len()),
+        ("last_update", input.last_update.len()),
+        ("block_at_registration", input.block_at_registration.len()),
+        ("validator_permit", input.validator_permit.len()),
+        ("weights", input.weights.len()),
+        ("bonds", input.bonds.len()),
+    ];
+    for (field, got) in lengths {
+        if got != usize::from(n) {
+            return Err(EpochError::LengthMismatch { field, got, n });
+        }
+    }
+    if let Some(uid) = input.owner_uid
+        && uid >= n
+    {
+        return Err(EpochError::UidOutOfRange {
+            field: "owner_uid",
+            uid,
+            n,
+        });
+    }
+    for (field, rows) in [("weights", &input.weights), ("bonds", &input.bonds)] {
+        for (row, pairs) in rows.iter().enumerate() {
+            if pairs.len() > usize::from(n) {
+                return Err(EpochError::RowTooLong {
+                    field,
+                    row,
+                    len: pairs.len(),
+                    n,
+                });
+            }
+            for pair in pairs.windows(2) {
+                if pair[1].0 <= pair[0].0 {
+                    return Err(EpochError::RowNotSorted {
+                        field,
+                        row,
+                        uid: pair[1].0,
+                        previous: pair[0].0,
+                    });
+                }
+            }
+        }
+    }
+    let limit = i64::MAX.unsigned_abs();
+    let total = input
+        .stake
+        .iter()
+        .fold(0u64, |acc, &s| acc.saturating_add(s.min(limit)));
+    if total > limit {
+        return Err(EpochError::StakeTooLarge { total, limit });
+    }
+    if input.bonds_moving_average >= MAX_BONDS_MOVING_AVERAGE {
+        return Err(EpochError::MovingAverageTooLarge {
+            got: input.bonds_moving_average,
+            limit: MAX_BONDS_MOVING_AVERAGE,
+        });
+    }
+    Ok(())
+}

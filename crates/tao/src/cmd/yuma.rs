@@ -1,0 +1,319 @@
+//! `tao yuma`: run and check Yuma Consensus epoch cases (`/work/shared/yuma/FORMAT.md`) with
+//! `tao-yuma`, plus the `yuma` bench entry point ([`bench_yuma`]).
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use clap::{Args, Subcommand};
+use serde_json::json;
+use tao_yuma::synthetic::{Scenario, generate};
+use tao_yuma::{Case, EpochOutput, Mismatch, compare, run_epoch};
+
+/// `tao yuma`.
+#[derive(Args)]
+pub struct YumaArgs {
+    #[command(subcommand)]
+    command: YumaCommand,
+}
+
+#[derive(Subcommand)]
+enum YumaCommand {
+    /// Run the epoch on one case file and print the case with `expected` replaced by what tao
+    /// computes (pretty JSON), or a per-uid table with --table.
+    Run(RunArgs),
+    /// Compare every case in the given files or directories (recursively, `*.json`) with its
+    /// `expected`; prints OK or the first differing fields per case; exits 1 on any mismatch.
+    Check(CheckArgs),
+    /// Time the epoch on synthetic subnets (same as `tao bench yuma`; build with --release).
+    Bench(BenchYumaArgs),
+}
+
+#[derive(Args)]
+struct RunArgs {
+    /// Case file (JSON, see /work/shared/yuma/FORMAT.md).
+    case: PathBuf,
+    /// Print a human table per uid instead of JSON.
+    #[arg(long, conflicts_with = "json")]
+    table: bool,
+    /// Print only the computed outputs object, compact, for scripts.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args)]
+struct CheckArgs {
+    /// Case files or directories.
+    #[arg(required = true)]
+    paths: Vec<PathBuf>,
+    /// One JSON object per case instead of text lines.
+    #[arg(long)]
+    json: bool,
+    /// How many differing values to show per failing case.
+    #[arg(long, default_value_t = 5)]
+    max_diffs: usize,
+}
+
+/// Arguments of `tao bench yuma` / `tao yuma bench`.
+#[derive(Args)]
+pub struct BenchYumaArgs {
+    /// Subnet sizes to time.
+    #[arg(long, value_delimiter = ',', default_values_t = [256u16, 1024, 4096])]
+    sizes: Vec<u16>,
+    /// Number of validators (uids with weights, bonds and permits).
+    #[arg(long, default_value_t = 128)]
+    validators: u16,
+    /// Minimum measuring time per configuration, in milliseconds.
+    #[arg(long, default_value_t = 1000)]
+    min_ms: u64,
+    /// One JSON object per configuration instead of the table.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Runs `tao yuma …`.
+pub fn run(args: YumaArgs) -> anyhow::Result<ExitCode> {
+    match args.command {
+        YumaCommand::Run(a) => run_one(&a),
+        YumaCommand::Check(a) => check(&a),
+        YumaCommand::Bench(a) => bench_yuma(a),
+    }
+}
+
+fn read_case(path: &Path) -> anyhow::Result<Case> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read case file {}", path.display()))?;
+    serde_json::from_str(&text).with_context(|| {
+        format!(
+            "{} is not a yuma case; see /work/shared/yuma/FORMAT.md for the layout",
+            path.display()
+        )
+    })
+}
+
+fn run_one(args: &RunArgs) -> anyhow::Result<ExitCode> {
+    let mut case = read_case(&args.case)?;
+    let output = run_epoch(&case.input).with_context(|| {
+        format!(
+            "cannot run {}; fix the named input field",
+            args.case.display()
+        )
+    })?;
+    if args.json {
+        println!("{}", serde_json::to_string(&output)?);
+    } else if args.table {
+        print_table(&output);
+    } else {
+        case.expected = output;
+        println!("{}", serde_json::to_string_pretty(&case)?);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_table(o: &EpochOutput) {
+    println!(
+        "{:>5} {:>6} {:>6} {:>9} {:>9} {:>9} {:>9} {:>6} {:>14} {:>14} {:>14} {:>5}",
+        "uid",
+        "active",
+        "stake",
+        "consensus",
+        "incentive",
+        "dividends",
+        "vtrust",
+        "permit",
+        "server_rao",
+        "validator_rao",
+        "emission_rao",
+        "bonds"
+    );
+    for uid in 0..o.active.len() {
+        let get16 = |v: &[u16]| v.get(uid).copied().unwrap_or(0);
+        let get64 = |v: &[u64]| v.get(uid).copied().unwrap_or(0);
+        let getb = |v: &[bool]| {
+            if v.get(uid).copied().unwrap_or(false) {
+                "yes"
+            } else {
+                "no"
+            }
+        };
+        println!(
+            "{:>5} {:>6} {:>6} {:>9} {:>9} {:>9} {:>9} {:>6} {:>14} {:>14} {:>14} {:>5}",
+            uid,
+            getb(&o.active),
+            get16(&o.stake_weight),
+            get16(&o.consensus),
+            get16(&o.incentive),
+            get16(&o.dividends),
+            get16(&o.validator_trust),
+            getb(&o.validator_permit),
+            get64(&o.server_emission),
+            get64(&o.validator_emission),
+            get64(&o.emission),
+            o.bonds.get(uid).map_or(0, Vec::len),
+        );
+    }
+}
+
+fn collect(path: &Path, out: &mut Vec<PathBuf>) -> anyhow::Result<()> {
+    if path.is_dir() {
+        let mut entries: Vec<PathBuf> = std::fs::read_dir(path)
+            .with_context(|| format!("cannot list directory {}", path.display()))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .collect();
+        entries.sort();
+        for entry in entries {
+            if entry.is_dir() || entry.extension().is_some_and(|e| e == "json") {
+                collect(&entry, out)?;
+            }
+        }
+    } else if path.exists() {
+        out.push(path.to_path_buf());
+    } else {
+        anyhow::bail!(
+            "{} does not exist; pass case files or directories",
+            path.display()
+        );
+    }
+    Ok(())
+}
+
+/// The result of checking one case file.
+enum Outcome {
+    Ok,
+    Mismatch(Vec<Mismatch>),
+    Error(String),
+}
+
+fn check_one(path: &Path) -> Outcome {
+    let case = match read_case(path) {
+        Ok(c) => c,
+        Err(e) => return Outcome::Error(format!("{e:#}")),
+    };
+    match run_epoch(&case.input) {
+        Ok(actual) => {
+            let m = compare(&case.expected, &actual);
+            if m.is_empty() {
+                Outcome::Ok
+            } else {
+                Outcome::Mismatch(m)
+            }
+        }
+        Err(e) => Outcome::Error(e.to_string()),
+    }
+}
+
+fn check(args: &CheckArgs) -> anyhow::Result<ExitCode> {
+    let mut files = Vec::new();
+    for p in &args.paths {
+        collect(p, &mut files)?;
+    }
+    if files.is_empty() {
+        anyhow::bail!("no *.json case files found under the given paths");
+    }
+    let (mut ok, mut failed) = (0usize, 0usize);
+    for file in &files {
+        let name = file.display().to_string();
+        let outcome = check_one(file);
+        match &outcome {
+            Outcome::Ok => ok += 1,
+            _ => failed += 1,
+        }
+        if args.json {
+            let line = match &outcome {
+                Outcome::Ok => json!({"case": name, "status": "ok"}),
+                Outcome::Error(e) => json!({"case": name, "status": "error", "error": e}),
+                Outcome::Mismatch(m) => json!({
+                    "case": name,
+                    "status": "mismatch",
+                    "mismatches": m.len(),
+                    "first": m.iter().take(args.max_diffs).map(|d| json!({
+                        "field": d.field, "uid": d.uid, "expected": d.expected, "actual": d.actual,
+                    })).collect::<Vec<_>>(),
+                }),
+            };
+            println!("{line}");
+        } else {
+            match &outcome {
+                Outcome::Ok => println!("OK       {name}"),
+                Outcome::Error(e) => println!("ERROR    {name}: {e}"),
+                Outcome::Mismatch(m) => {
+                    println!("MISMATCH {name}: {} differing values", m.len());
+                    for d in m.iter().take(args.max_diffs) {
+                        let uid = d.uid.map_or_else(|| "-".to_string(), |u| u.to_string());
+                        println!(
+                            "    {} uid {}: expected {} actual {}",
+                            d.field, uid, d.expected, d.actual
+                        );
+                    }
+                }
+            }
+        }
+    }
+    if !args.json {
+        println!("{ok} ok, {failed} failed, {} cases", files.len());
+    }
+    Ok(if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+/// `tao bench yuma`: times the epoch at each size, sparse (5% weights) and dense, with
+/// Yuma3 + liquid alpha off and on, and prints the median time per epoch.
+pub fn bench_yuma(args: BenchYumaArgs) -> anyhow::Result<ExitCode> {
+    if !args.json {
+        println!(
+            "{:>6} {:>7} {:>14} {:>7} {:>12} {:>12}",
+            "n", "weights", "yuma3+liquid", "runs", "median_ms", "min_ms"
+        );
+    }
+    for &n in &args.sizes {
+        for (density_permille, label) in [(50u16, "sparse"), (1000, "dense")] {
+            for yuma3_liquid in [false, true] {
+                let scenario = Scenario {
+                    n,
+                    validators: args.validators.min(n),
+                    density_permille,
+                    yuma3_liquid,
+                    seed: 1,
+                };
+                let input = generate(&scenario);
+                let mut times = Vec::new();
+                let started = Instant::now();
+                while times.len() < 3 || started.elapsed() < Duration::from_millis(args.min_ms) {
+                    let t = Instant::now();
+                    let out = run_epoch(&input).context("synthetic input failed validation")?;
+                    times.push(t.elapsed());
+                    std::hint::black_box(out);
+                    if times.len() >= 10_000 {
+                        break;
+                    }
+                }
+                times.sort_unstable();
+                let median = times.get(times.len() / 2).copied().unwrap_or_default();
+                let min = times.first().copied().unwrap_or_default();
+                let ms = |d: Duration| d.as_secs_f64() * 1e3;
+                if args.json {
+                    println!(
+                        "{}",
+                        json!({"n": n, "weights": label, "yuma3_liquid": yuma3_liquid,
+                               "runs": times.len(), "median_ms": ms(median), "min_ms": ms(min)})
+                    );
+                } else {
+                    println!(
+                        "{:>6} {:>7} {:>14} {:>7} {:>12.3} {:>12.3}",
+                        n,
+                        label,
+                        if yuma3_liquid { "on" } else { "off" },
+                        times.len(),
+                        ms(median),
+                        ms(min)
+                    );
+                }
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
