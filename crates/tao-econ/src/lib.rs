@@ -22,4 +22,5 @@ mod math;
 pub mod pool;
 mod pow;
 
+/// The reference's fixed-point types, re-exported so callers build the same values.
 pub use substrate_fixed::types::{I96F32, U64F64, U96F32};

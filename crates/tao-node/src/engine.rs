@@ -174,7 +174,7 @@ where
     let genesis = Digested::compute(genesis, &Sequential).await;
     let validators = Set::from_iter_dedup(config.validators);
     let scheme = Scheme::signer(&config.namespace, validators, config.signer)
-        .ok_or(Error::NotAValidator(me.clone()))?;
+        .ok_or_else(|| Error::NotAValidator(Box::new(me.clone())))?;
     let prefix = config.partition_prefix;
     let page_cache = CacheRef::new(PAGE_SIZE, PAGE_CACHE_PAGES);
     let epocher = FixedEpocher::new(EPOCH_LENGTH);

@@ -35,7 +35,7 @@ pub enum Error {
     NoValidators,
     /// The node's consensus key is not in the validator set.
     #[error("consensus key {0} is not in the validator set")]
-    NotAValidator(ed25519::PublicKey),
+    NotAValidator(Box<ed25519::PublicKey>),
     /// A storage structure failed to open or recover.
     #[error("cannot open the {what}: {source}")]
     Storage {

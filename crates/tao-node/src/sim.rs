@@ -40,7 +40,8 @@ pub async fn start_validators<X: Executor>(
     executors: Vec<X>,
     block_time: Duration,
 ) -> Result<mpsc::UnboundedReceiver<(u64, Finalized)>, Error> {
-    let signers: Vec<ed25519::PrivateKey> = (0..executors.len() as u64).map(validator_key).collect();
+    let signers: Vec<ed25519::PrivateKey> =
+        (0..executors.len() as u64).map(validator_key).collect();
     let validators: Vec<ed25519::PublicKey> = signers.iter().map(|s| s.public_key()).collect();
     let (network, oracle) = Network::new_with_peers(
         context.child("network"),
@@ -64,7 +65,7 @@ pub async fn start_validators<X: Executor>(
     let (sender, receiver) = mpsc::unbounded();
     for ((index, signer), executor) in (0u64..).zip(signers).zip(executors) {
         let control = oracle.control(signer.public_key());
-        let mut register = async |channel| control.register(channel, CHANNEL_QUOTA).await;
+        let register = async |channel| control.register(channel, CHANNEL_QUOTA).await;
         let channels = Channels {
             votes: register(engine::CHANNEL_VOTES).await?,
             certificates: register(engine::CHANNEL_CERTIFICATES).await?,

@@ -10,7 +10,8 @@ pub const ZERO: I32F32 = I32F32::from_bits(0);
 pub const ONE: I32F32 = I32F32::from_bits(1 << 32);
 
 /// `e` as the reference's `exp` returns it for an input of exactly 1 (a 9.23 constant).
-const E: I32F32 = I32F32::from_bits(((0xADF8_5458_A2BB_4A9A_AFDC_5620_273D_3CF1u128 >> 103) as i64) << 9);
+const E: I32F32 =
+    I32F32::from_bits(((0xADF8_5458_A2BB_4A9A_AFDC_5620_273D_3CF1u128 >> 103) as i64) << 9);
 
 /// Truncating 32.32 division on raw bits, `None` on division by zero or overflow; the same
 /// quotient as `substrate-fixed`'s `checked_div`, without 128-bit division in the common case.
@@ -202,9 +203,15 @@ mod tests {
 
     #[test]
     fn exp_matches_substrate_fixed_on_special_inputs() {
-        for v in [0.0, 1.0, -1.0, 0.5, -0.5, 20.0, -20.0, 19.999, 5.0, -5.0, 21.0] {
+        for v in [
+            0.0, 1.0, -1.0, 0.5, -0.5, 20.0, -20.0, 19.999, 5.0, -5.0, 21.0,
+        ] {
             let x = I32F32::from_num(v);
-            assert_eq!(exp(x), substrate_fixed::transcendental::exp::<I32F32, I32F32>(x).ok(), "{v}");
+            assert_eq!(
+                exp(x),
+                substrate_fixed::transcendental::exp::<I32F32, I32F32>(x).ok(),
+                "{v}"
+            );
         }
     }
 

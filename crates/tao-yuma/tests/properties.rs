@@ -145,11 +145,11 @@ fn permute_input(input: &EpochInput, perm: &[usize]) -> EpochInput {
         }
         res
     };
-    for i in 0..perm.len() {
-        out.stake[perm[i]] = input.stake[i];
-        out.last_update[perm[i]] = input.last_update[i];
-        out.block_at_registration[perm[i]] = input.block_at_registration[i];
-        out.validator_permit[perm[i]] = input.validator_permit[i];
+    for (i, &to) in perm.iter().enumerate() {
+        out.stake[to] = input.stake[i];
+        out.last_update[to] = input.last_update[i];
+        out.block_at_registration[to] = input.block_at_registration[i];
+        out.validator_permit[to] = input.validator_permit[i];
     }
     out.weights = remap_rows(&input.weights);
     out.bonds = remap_rows(&input.bonds);

@@ -2,6 +2,9 @@
 
 use tao_yuma::{Case, EpochError, EpochInput, MAX_BONDS_MOVING_AVERAGE, run_epoch, validate};
 
+/// An edit applied to a valid input.
+type Mutation = fn(&mut EpochInput);
+
 fn base() -> EpochInput {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/cases/basic_2v3m.json");
     let case: Case = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
@@ -15,7 +18,7 @@ fn base_input_is_valid() {
 
 #[test]
 fn mismatched_lengths_name_the_field() {
-    let fields: [(&str, fn(&mut EpochInput)); 6] = [
+    let fields: [(&str, Mutation); 6] = [
         ("stake", |i| i.stake.push(1)),
         ("last_update", |i| {
             i.last_update.pop();
