@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
 
-use super::key;
+use super::{axon, econ, key, node, runtime, yuma};
 
 /// `tao bench`.
 #[derive(Args)]
@@ -17,13 +17,28 @@ pub struct BenchArgs {
 /// One benchmark per area; keep the list sorted.
 #[derive(Subcommand)]
 enum BenchCommand {
+    /// Requests/s and latency of tao dendrite → tao axon (and the Python pair, side by side).
+    Axon(axon::BenchAxonArgs),
     /// sr25519 sign/s, verify/s and batch-verify/s.
     Crypto(key::BenchCryptoArgs),
+    /// Block emission and coinbase blocks with many subnets.
+    Econ(econ::BenchEconArgs),
+    /// Consensus cost per finalized block with 1 and 4 validators (simulated network).
+    Node(node::NodeBenchArgs),
+    /// Runtime execution throughput and state-root cost per block.
+    Runtime(runtime::BenchRuntimeArgs),
+    /// The Yuma epoch at several subnet sizes, sparse and dense.
+    Yuma(yuma::BenchYumaArgs),
 }
 
 /// Runs `tao bench …`.
 pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
     match args.command {
-        BenchCommand::Crypto(crypto) => key::bench_crypto(crypto),
+        BenchCommand::Axon(args) => axon::bench_axon(args),
+        BenchCommand::Crypto(args) => key::bench_crypto(args),
+        BenchCommand::Econ(args) => econ::bench_econ(args),
+        BenchCommand::Node(args) => node::bench(args),
+        BenchCommand::Runtime(args) => runtime::bench_runtime(args),
+        BenchCommand::Yuma(args) => yuma::bench_yuma(args),
     }
 }

@@ -110,7 +110,7 @@ fn params(as_json: bool) -> anyhow::Result<()> {
             "{:<7} {:<28} {:>26} {:>10} {:<24} {:<14} {}",
             text("scope"),
             text("name"),
-            r["default"],
+            r["default"].to_string(),
             new,
             text("unit"),
             setter,
