@@ -6,9 +6,9 @@ use std::process::ExitCode;
 use clap::Subcommand;
 
 pub mod axon;
+pub mod bench;
 pub mod dendrite;
 pub mod econ;
-pub mod bench;
 pub mod key;
 pub mod node;
 pub mod runtime;

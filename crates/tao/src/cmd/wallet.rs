@@ -526,13 +526,13 @@ fn list(options: &WalletOptions, root: &Path) -> anyhow::Result<ExitCode> {
         );
         return Ok(ExitCode::SUCCESS);
     }
-    println!("{:<20} {:<10} {:<20} {}", "WALLET", "KEY", "NAME", "SS58");
+    println!("{:<20} {:<10} {:<20} SS58", "WALLET", "KEY", "NAME");
     for wallet in &wallets {
         let name = wallet["name"].as_str().unwrap_or_default();
         let coldkey = wallet["coldkey_ss58"]
             .as_str()
             .unwrap_or("(no coldkeypub.txt)");
-        println!("{name:<20} {:<10} {:<20} {coldkey}", "coldkey", "");
+        println!("{name:<20} {:<10} {:<20} {coldkey}", "coldkey", "-");
         for hotkey in wallet["hotkeys"].as_array().into_iter().flatten() {
             let hot_name = hotkey["name"].as_str().unwrap_or_default();
             let ss58 = hotkey["ss58"].as_str().unwrap_or("(unreadable)");
