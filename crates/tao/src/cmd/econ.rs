@@ -64,7 +64,7 @@ fn read_case(path: &Path) -> anyhow::Result<Value> {
         .with_context(|| format!("cannot read case file {}", path.display()))?;
     serde_json::from_str(&text).with_context(|| {
         format!(
-            "{} is not valid JSON; fix the file or pass a case from /work/shared/econ/examples",
+            "{} is not valid JSON; fix the file or start from a case in crates/tao-econ/tests/cases",
             path.display()
         )
     })

@@ -86,7 +86,7 @@ fn read_case(path: &Path) -> anyhow::Result<Case> {
         .with_context(|| format!("cannot read case file {}", path.display()))?;
     serde_json::from_str(&text).with_context(|| {
         format!(
-            "{} is not a yuma case; see /work/shared/yuma/FORMAT.md for the layout",
+            "{} is not a yuma case; see crates/tao-yuma/README.md and the cases in crates/tao-yuma/tests/cases",
             path.display()
         )
     })
