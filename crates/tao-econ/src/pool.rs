@@ -16,6 +16,8 @@ use crate::pow::{Scaled, pow_ratio_scaled};
 pub const MIN_WEIGHT: u64 = ACCURACY / 100;
 /// Largest quote weight (the base side keeps at least 1%).
 pub const MAX_QUOTE_WEIGHT: u64 = ACCURACY - MIN_WEIGHT;
+/// Quote weight of a new pool: 50/50, so the price is `SubnetTAO / SubnetAlphaIn`.
+pub const DEFAULT_QUOTE_WEIGHT: u64 = ACCURACY / 2;
 /// `MAX_SWAP_INPUT_RESERVE_MULTIPLIER`: net input may be at most 1000× the input reserve.
 pub const MAX_SWAP_INPUT_RESERVE_MULTIPLIER: u64 = 1_000;
 /// `DefaultMinStake`: smallest stake in RAO.

@@ -140,6 +140,125 @@ pub enum Call {
         /// Highest burn accepted, RAO.
         limit_price: u64,
     },
+    /// Subtensor[2] `add_stake(hotkey, netuid, amount_staked)`: TAO buys alpha staked to
+    /// `hotkey`, signed by the coldkey.
+    AddStake {
+        /// Hotkey staked to.
+        hotkey: PublicKey,
+        /// Subnet.
+        netuid: u16,
+        /// TAO, RAO.
+        amount: u64,
+    },
+    /// Subtensor[3] `remove_stake(hotkey, netuid, amount_unstaked)`: sells alpha for TAO.
+    RemoveStake {
+        /// Hotkey unstaked from.
+        hotkey: PublicKey,
+        /// Subnet.
+        netuid: u16,
+        /// Alpha, RAO.
+        amount: u64,
+    },
+    /// Subtensor[88] `add_stake_limit(hotkey, netuid, amount, limit_price, allow_partial)`.
+    AddStakeLimit {
+        /// Hotkey staked to.
+        hotkey: PublicKey,
+        /// Subnet.
+        netuid: u16,
+        /// TAO, RAO.
+        amount: u64,
+        /// Highest price, TAO per alpha × 1e9.
+        limit_price: u64,
+        /// Execute up to the limit instead of failing.
+        allow_partial: bool,
+    },
+    /// Subtensor[89] `remove_stake_limit(hotkey, netuid, amount, limit_price, allow_partial)`.
+    RemoveStakeLimit {
+        /// Hotkey unstaked from.
+        hotkey: PublicKey,
+        /// Subnet.
+        netuid: u16,
+        /// Alpha, RAO.
+        amount: u64,
+        /// Lowest price, TAO per alpha × 1e9.
+        limit_price: u64,
+        /// Execute up to the limit instead of failing.
+        allow_partial: bool,
+    },
+    /// Subtensor[103] `remove_stake_full_limit(hotkey, netuid, limit_price)`.
+    RemoveStakeFullLimit {
+        /// Hotkey unstaked from.
+        hotkey: PublicKey,
+        /// Subnet.
+        netuid: u16,
+        /// Lowest price, TAO per alpha × 1e9, if any.
+        limit_price: Option<u64>,
+    },
+    /// Subtensor[83] `unstake_all(hotkey)`: sells every position on `hotkey`.
+    UnstakeAll {
+        /// Hotkey.
+        hotkey: PublicKey,
+    },
+    /// Subtensor[85] `move_stake(origin_hotkey, destination_hotkey, origin_netuid,
+    /// destination_netuid, alpha_amount)`; tao adds an optional limit (see `stake`).
+    MoveStake {
+        /// Hotkey the stake leaves.
+        origin_hotkey: PublicKey,
+        /// Hotkey the stake joins.
+        destination_hotkey: PublicKey,
+        /// Subnet the stake leaves.
+        origin_netuid: u16,
+        /// Subnet the stake joins.
+        destination_netuid: u16,
+        /// Alpha taken from the origin.
+        alpha_amount: u64,
+        /// Least destination alpha per origin alpha × 1e9.
+        limit_price: Option<u64>,
+    },
+    /// Subtensor[86] `transfer_stake(destination_coldkey, hotkey, origin_netuid,
+    /// destination_netuid, alpha_amount)`; tao adds an optional limit.
+    TransferStake {
+        /// Coldkey receiving the stake.
+        destination_coldkey: PublicKey,
+        /// Hotkey.
+        hotkey: PublicKey,
+        /// Subnet the stake leaves.
+        origin_netuid: u16,
+        /// Subnet the stake joins.
+        destination_netuid: u16,
+        /// Alpha taken from the origin.
+        alpha_amount: u64,
+        /// Least destination alpha per origin alpha × 1e9.
+        limit_price: Option<u64>,
+    },
+    /// Subtensor[87] `swap_stake(hotkey, origin_netuid, destination_netuid, alpha_amount)`
+    /// and [90] `swap_stake_limit` (the limit as in `move_stake`; partial fills are refused).
+    SwapStake {
+        /// Hotkey.
+        hotkey: PublicKey,
+        /// Subnet the stake leaves.
+        origin_netuid: u16,
+        /// Subnet the stake joins.
+        destination_netuid: u16,
+        /// Alpha taken from the origin.
+        alpha_amount: u64,
+        /// Least destination alpha per origin alpha × 1e9.
+        limit_price: Option<u64>,
+    },
+    /// Subtensor[65] `decrease_take(hotkey, take)`.
+    DecreaseTake {
+        /// Hotkey (owned by the signer).
+        hotkey: PublicKey,
+        /// New take, fraction of 65535.
+        take: u16,
+    },
+    /// Subtensor[66] `increase_take(hotkey, take)`.
+    IncreaseTake {
+        /// Hotkey (owned by the signer).
+        hotkey: PublicKey,
+        /// New take, fraction of 65535.
+        take: u16,
+    },
     /// AdminUtils[0]: the `sudo_set_*` setter of one subnet hyperparameter.
     SudoSetHyperparameter {
         /// Subnet.
@@ -193,6 +312,20 @@ impl Call {
             Call::CommitWeights { .. } => "commit_weights",
             Call::RevealWeights { .. } => "reveal_weights",
             Call::RegisterLimit { .. } => "register_limit",
+            Call::AddStake { .. } => "add_stake",
+            Call::RemoveStake { .. } => "remove_stake",
+            Call::AddStakeLimit { .. } => "add_stake_limit",
+            Call::RemoveStakeLimit { .. } => "remove_stake_limit",
+            Call::RemoveStakeFullLimit { .. } => "remove_stake_full_limit",
+            Call::UnstakeAll { .. } => "unstake_all",
+            Call::MoveStake { .. } => "move_stake",
+            Call::TransferStake { .. } => "transfer_stake",
+            Call::SwapStake {
+                limit_price: None, ..
+            } => "swap_stake",
+            Call::SwapStake { .. } => "swap_stake_limit",
+            Call::DecreaseTake { .. } => "decrease_take",
+            Call::IncreaseTake { .. } => "increase_take",
             Call::SudoSetHyperparameter { param, .. } => param.call_name(),
             Call::SudoSetGlobal { param, .. } => param.call_name(),
             Call::SudoSetKey { .. } => "set_key",
@@ -203,6 +336,15 @@ impl Call {
     pub fn fee_class(&self) -> FeeClass {
         match self {
             Call::TransferAllowDeath { .. } | Call::TransferKeepAlive { .. } => FeeClass::Transfer,
+            Call::AddStake { .. }
+            | Call::RemoveStake { .. }
+            | Call::AddStakeLimit { .. }
+            | Call::RemoveStakeLimit { .. }
+            | Call::RemoveStakeFullLimit { .. }
+            | Call::UnstakeAll { .. }
+            | Call::MoveStake { .. }
+            | Call::TransferStake { .. }
+            | Call::SwapStake { .. } => FeeClass::Transfer,
             Call::Register { .. } | Call::BurnedRegister { .. } | Call::RegisterLimit { .. } => {
                 FeeClass::Register
             }
@@ -213,6 +355,8 @@ impl Call {
             | Call::CommitWeights { .. }
             | Call::RevealWeights { .. }
             | Call::DissolveNetwork { .. }
+            | Call::DecreaseTake { .. }
+            | Call::IncreaseTake { .. }
             | Call::SudoSetHyperparameter { .. }
             | Call::SudoSetGlobal { .. }
             | Call::SudoSetKey { .. } => FeeClass::Free,
@@ -234,6 +378,20 @@ impl Call {
             Call::CommitWeights { .. } => (1, 96),
             Call::RevealWeights { .. } => (1, 97),
             Call::RegisterLimit { .. } => (1, 134),
+            Call::AddStake { .. } => (1, 2),
+            Call::RemoveStake { .. } => (1, 3),
+            Call::AddStakeLimit { .. } => (1, 88),
+            Call::RemoveStakeLimit { .. } => (1, 89),
+            Call::RemoveStakeFullLimit { .. } => (1, 103),
+            Call::UnstakeAll { .. } => (1, 83),
+            Call::MoveStake { .. } => (1, 85),
+            Call::TransferStake { .. } => (1, 86),
+            Call::SwapStake {
+                limit_price: None, ..
+            } => (1, 87),
+            Call::SwapStake { .. } => (1, 90),
+            Call::DecreaseTake { .. } => (1, 65),
+            Call::IncreaseTake { .. } => (1, 66),
             Call::SudoSetHyperparameter { .. } => (2, 0),
             Call::SudoSetGlobal { .. } => (2, 1),
             Call::SudoSetKey { .. } => (3, 2),
@@ -348,6 +506,100 @@ impl Encode for Call {
                 hotkey.encode_to(out);
                 limit_price.encode_to(out);
             }
+            Call::AddStake {
+                hotkey,
+                netuid,
+                amount,
+            }
+            | Call::RemoveStake {
+                hotkey,
+                netuid,
+                amount,
+            } => {
+                hotkey.encode_to(out);
+                netuid.encode_to(out);
+                amount.encode_to(out);
+            }
+            Call::AddStakeLimit {
+                hotkey,
+                netuid,
+                amount,
+                limit_price,
+                allow_partial,
+            }
+            | Call::RemoveStakeLimit {
+                hotkey,
+                netuid,
+                amount,
+                limit_price,
+                allow_partial,
+            } => {
+                hotkey.encode_to(out);
+                netuid.encode_to(out);
+                amount.encode_to(out);
+                limit_price.encode_to(out);
+                allow_partial.encode_to(out);
+            }
+            Call::RemoveStakeFullLimit {
+                hotkey,
+                netuid,
+                limit_price,
+            } => {
+                hotkey.encode_to(out);
+                netuid.encode_to(out);
+                limit_price.encode_to(out);
+            }
+            Call::UnstakeAll { hotkey } => hotkey.encode_to(out),
+            Call::MoveStake {
+                origin_hotkey,
+                destination_hotkey,
+                origin_netuid,
+                destination_netuid,
+                alpha_amount,
+                limit_price,
+            } => {
+                origin_hotkey.encode_to(out);
+                destination_hotkey.encode_to(out);
+                origin_netuid.encode_to(out);
+                destination_netuid.encode_to(out);
+                alpha_amount.encode_to(out);
+                limit_price.encode_to(out);
+            }
+            Call::TransferStake {
+                destination_coldkey,
+                hotkey,
+                origin_netuid,
+                destination_netuid,
+                alpha_amount,
+                limit_price,
+            } => {
+                destination_coldkey.encode_to(out);
+                hotkey.encode_to(out);
+                origin_netuid.encode_to(out);
+                destination_netuid.encode_to(out);
+                alpha_amount.encode_to(out);
+                limit_price.encode_to(out);
+            }
+            Call::SwapStake {
+                hotkey,
+                origin_netuid,
+                destination_netuid,
+                alpha_amount,
+                limit_price,
+            } => {
+                hotkey.encode_to(out);
+                origin_netuid.encode_to(out);
+                destination_netuid.encode_to(out);
+                alpha_amount.encode_to(out);
+                if let Some(limit) = limit_price {
+                    limit.encode_to(out);
+                    false.encode_to(out);
+                }
+            }
+            Call::DecreaseTake { hotkey, take } | Call::IncreaseTake { hotkey, take } => {
+                hotkey.encode_to(out);
+                take.encode_to(out);
+            }
             Call::SudoSetHyperparameter {
                 netuid,
                 param,
@@ -439,6 +691,86 @@ impl Decode for Call {
                 netuid: Decode::decode_from(r)?,
                 hotkey: Decode::decode_from(r)?,
                 limit_price: Decode::decode_from(r)?,
+            },
+            (1, 2) => Call::AddStake {
+                hotkey: Decode::decode_from(r)?,
+                netuid: Decode::decode_from(r)?,
+                amount: Decode::decode_from(r)?,
+            },
+            (1, 3) => Call::RemoveStake {
+                hotkey: Decode::decode_from(r)?,
+                netuid: Decode::decode_from(r)?,
+                amount: Decode::decode_from(r)?,
+            },
+            (1, 88) => Call::AddStakeLimit {
+                hotkey: Decode::decode_from(r)?,
+                netuid: Decode::decode_from(r)?,
+                amount: Decode::decode_from(r)?,
+                limit_price: Decode::decode_from(r)?,
+                allow_partial: Decode::decode_from(r)?,
+            },
+            (1, 89) => Call::RemoveStakeLimit {
+                hotkey: Decode::decode_from(r)?,
+                netuid: Decode::decode_from(r)?,
+                amount: Decode::decode_from(r)?,
+                limit_price: Decode::decode_from(r)?,
+                allow_partial: Decode::decode_from(r)?,
+            },
+            (1, 103) => Call::RemoveStakeFullLimit {
+                hotkey: Decode::decode_from(r)?,
+                netuid: Decode::decode_from(r)?,
+                limit_price: Decode::decode_from(r)?,
+            },
+            (1, 83) => Call::UnstakeAll {
+                hotkey: Decode::decode_from(r)?,
+            },
+            (1, 85) => Call::MoveStake {
+                origin_hotkey: Decode::decode_from(r)?,
+                destination_hotkey: Decode::decode_from(r)?,
+                origin_netuid: Decode::decode_from(r)?,
+                destination_netuid: Decode::decode_from(r)?,
+                alpha_amount: Decode::decode_from(r)?,
+                limit_price: Decode::decode_from(r)?,
+            },
+            (1, 86) => Call::TransferStake {
+                destination_coldkey: Decode::decode_from(r)?,
+                hotkey: Decode::decode_from(r)?,
+                origin_netuid: Decode::decode_from(r)?,
+                destination_netuid: Decode::decode_from(r)?,
+                alpha_amount: Decode::decode_from(r)?,
+                limit_price: Decode::decode_from(r)?,
+            },
+            (1, 87) => Call::SwapStake {
+                hotkey: Decode::decode_from(r)?,
+                origin_netuid: Decode::decode_from(r)?,
+                destination_netuid: Decode::decode_from(r)?,
+                alpha_amount: Decode::decode_from(r)?,
+                limit_price: None,
+            },
+            (1, 90) => {
+                let call = Call::SwapStake {
+                    hotkey: Decode::decode_from(r)?,
+                    origin_netuid: Decode::decode_from(r)?,
+                    destination_netuid: Decode::decode_from(r)?,
+                    alpha_amount: Decode::decode_from(r)?,
+                    limit_price: Some(Decode::decode_from(r)?),
+                };
+                let allow_partial = bool::decode_from(r)?;
+                if allow_partial {
+                    return Err(CodecError::InvalidTag {
+                        what: "swap_stake_limit allow_partial (partial fills are not supported)",
+                        tag: 1,
+                    });
+                }
+                call
+            }
+            (1, 65) => Call::DecreaseTake {
+                hotkey: Decode::decode_from(r)?,
+                take: Decode::decode_from(r)?,
+            },
+            (1, 66) => Call::IncreaseTake {
+                hotkey: Decode::decode_from(r)?,
+                take: Decode::decode_from(r)?,
             },
             (2, 0) => {
                 let netuid = Decode::decode_from(r)?;

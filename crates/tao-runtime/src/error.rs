@@ -169,7 +169,7 @@ pub enum DispatchError {
         hotkey: String,
     },
     /// `NotEnoughBalanceToStake` (registration cost not affordable).
-    #[error("NotEnoughBalanceToStake: registration costs {cost} RAO, free balance {free} RAO")]
+    #[error("NotEnoughBalanceToStake: needs {cost} RAO, free balance {free} RAO")]
     NotEnoughBalanceToStake {
         /// Burn price.
         cost: u64,
@@ -456,6 +456,74 @@ pub enum DispatchError {
         /// Value given.
         value: u64,
     },
+    // ---- staking ----
+    /// `SubtokenDisabled`: the subnet's token is not enabled yet (no `start_call`).
+    #[error("SubtokenDisabled: subnet {netuid} has not started (call start_call first)")]
+    SubtokenDisabled {
+        /// Subnet.
+        netuid: u16,
+    },
+    /// `HotKeyAccountNotExists`: the hotkey has no owner (never registered anywhere).
+    #[error("HotKeyAccountNotExists: hotkey {hotkey} is not registered; register it on a subnet first")]
+    HotKeyAccountNotExists {
+        /// Hotkey (SS58).
+        hotkey: String,
+    },
+    /// `NotEnoughStakeToWithdraw`: the position is smaller than the amount.
+    #[error("NotEnoughStakeToWithdraw: stake on subnet {netuid} is {stake} alpha RAO, asked {amount}")]
+    NotEnoughStakeToWithdraw {
+        /// Subnet.
+        netuid: u16,
+        /// Current position.
+        stake: u64,
+        /// Requested amount.
+        amount: u64,
+    },
+    /// A pool or staking rule of the swap (`AmountTooLow`, `SlippageTooHigh`,
+    /// `PriceLimitExceeded`, `InsufficientLiquidity`, …).
+    #[error("{error} (subnet {netuid})")]
+    Swap {
+        /// Subnet whose pool refused.
+        netuid: u16,
+        /// The chain's error.
+        error: tao_econ::pool::SwapError,
+    },
+    /// `TransferDisallowed`: `TransferToggle` is off on the subnet.
+    #[error("TransferDisallowed: stake transfers are disabled on subnet {netuid}")]
+    TransferDisallowed {
+        /// Subnet.
+        netuid: u16,
+    },
+    /// `DelegateTakeTooLow`: a decrease that does not decrease, or below `MinDelegateTake`;
+    /// an increase that does not increase.
+    #[error("DelegateTakeTooLow: take {take} is not allowed (current {current}, minimum {min})")]
+    DelegateTakeTooLow {
+        /// Requested take.
+        take: u16,
+        /// Current take.
+        current: u16,
+        /// `MinDelegateTake`.
+        min: u16,
+    },
+    /// `DelegateTakeTooHigh`: above `MaxDelegateTake`.
+    #[error("DelegateTakeTooHigh: take {take} is above the maximum {max}")]
+    DelegateTakeTooHigh {
+        /// Requested take.
+        take: u16,
+        /// `MaxDelegateTake`.
+        max: u16,
+    },
+    /// `DelegateTxRateLimitExceeded`: take increases are rate limited.
+    #[error("DelegateTxRateLimitExceeded: last take change at block {last}, retry at block {retry_at}")]
+    DelegateTxRateLimitExceeded {
+        /// Last change.
+        last: u64,
+        /// First block a new increase is accepted.
+        retry_at: u64,
+    },
+    /// Stake moved between hotkeys on the same subnet to itself.
+    #[error("SameStakeOrigin: origin and destination are the same position")]
+    SameStakeOrigin,
     /// Stored data did not decode: a bug or a damaged store, never user input.
     #[error("corrupt state under {key}: {reason}")]
     CorruptState {

@@ -141,6 +141,7 @@ params!(Hyperparam, "A per-subnet hyperparameter (§3.3 of the chain spec).", [
     MechanismCountCurrent = 46, 1, None, "mechanisms", OwnerOrRoot, "sudo_set_mechanism_count", 1, 2;
     ValidatorPruneLen = 47, 1, None, "legacy, unused", Nobody, "-", 0, u64::MAX;
     ScalingLawPower = 48, 50, None, "legacy, unused", Nobody, "-", 0, U16;
+    FeeRate = 49, 33, None, "u16 fraction of 65535", Root, "set_fee_rate", 0, 10_000;
 ]);
 
 params!(GlobalParam, "A chain-wide parameter (§3.1, §3.3 of the chain spec).", [
@@ -160,6 +161,10 @@ params!(GlobalParam, "A chain-wide parameter (§3.1, §3.3 of the chain spec).",
     DefaultTempo = 13, 360, None, "blocks", Root, "-", 0, U16;
     MaxEpochsPerBlock = 14, 2, None, "epochs", Root, "sudo_set_max_epochs_per_block", 1, u64::MAX;
     MinActivityCutoff = 15, 360, None, "blocks", Root, "sudo_set_min_activity_cutoff", 0, U16;
+    SubnetMovingAlpha = 16, 12_885, None, "I96F32 bits", Root, "sudo_set_subnet_moving_alpha", 0, u64::MAX;
+    MinDelegateTake = 17, 0, None, "u16 fraction of 65535", Root, "sudo_set_min_delegate_take", 0, U16;
+    MaxDelegateTake = 18, 11_796, None, "u16 fraction of 65535", Root, "sudo_set_max_delegate_take", 0, U16;
+    TxDelegateTakeRateLimit = 19, 216_000, None, "blocks", Root, "sudo_set_tx_delegate_take_rate_limit", 0, u64::MAX;
 ]);
 
 #[cfg(test)]

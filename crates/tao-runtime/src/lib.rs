@@ -5,8 +5,9 @@
 //!
 //! It owns state layout, the transaction format, validation and fees. It must not do I/O, read
 //! a clock, spawn threads or use floats: every block's result is a pure function of the parent
-//! state and the block. Yuma epochs and dTAO economics plug in at `subnets::step_epochs` and
-//! the `pool` module.
+//! state and the block. The economics are not computed here: the `coinbase`, `pool` and
+//! `stake` modules load state into tao-econ's and tao-yuma's types, call them, and store
+//! the results, so the chain and the reference-case checkers share one code path.
 
 #![cfg_attr(
     not(test),
@@ -17,6 +18,7 @@ pub mod admin;
 pub mod balances;
 pub mod call;
 pub mod codec;
+pub mod coinbase;
 pub mod error;
 pub mod genesis;
 pub mod hyperparams;
@@ -24,6 +26,7 @@ pub mod neurons;
 pub mod pool;
 pub mod read;
 pub mod runtime;
+pub mod stake;
 pub mod state;
 pub mod storage;
 pub mod store;

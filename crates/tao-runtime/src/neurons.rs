@@ -244,7 +244,7 @@ pub fn replace_neuron(
     s.uid_put("Subtensor.Keys", netuid, uid, hotkey);
     s.put(hotkey_key("Subtensor.Uids", netuid, hotkey), &uid);
     s.uid_put("Subtensor.BlockAtRegistration", netuid, uid, &now);
-    for item in UID_ITEMS {
+    for item in UID_ITEMS.iter().chain(crate::coinbase::EPOCH_UID_ITEMS) {
         s.delete(uid_key(item, netuid, uid));
     }
     let n = s.subnetwork_n(netuid)?;
@@ -327,9 +327,7 @@ pub fn register(
         None
     };
     withdraw(s, coldkey, cost, ev)?;
-    pool::deposit_tao(s, netuid, cost)?;
-    let alpha = pool::swap_tao_for_alpha(s, netuid, cost)?;
-    pool::burn_alpha_out(s, netuid, alpha)?;
+    pool::burn_registration(s, netuid, cost)?;
     let uid = match prune {
         None => append_neuron(s, netuid, hotkey, now)?,
         Some(uid) => {

@@ -1,16 +1,21 @@
-//! Minimal subnet pool hook: TAO and alpha reserves per subnet with a constant-product swap.
-//! It exists so that registration can pay TAO into the pool and burn the alpha bought, as on
-//! the reference; the dTAO pool model (weights, fees, staking) replaces these functions.
+//! Subnet pools in state: each dynamic subnet's weighted pool (tao-econ's [`Pool`]) is stored
+//! as its reserves and quote weight, loaded before a swap and stored after it. All swap math
+//! is tao-econ's, so the runtime and the economics case checker share one code path.
 //!
 //! ```text
-//! SubnetTAO += tao
-//! alpha_out  = floor(SubnetAlphaIn × tao / (SubnetTAO_before + tao))
-//! SubnetAlphaIn -= alpha_out; SubnetAlphaOut += alpha_out
+//! SubnetTAO[n]       TAO reserve (held by the subnet account; counted in TotalIssuance)
+//! SubnetAlphaIn[n]   alpha reserve
+//! SubnetAlphaOut[n]  alpha outside the pool: stakes, pending emission, protocol alpha
+//! SwapQuoteWeight[n] TAO-side weight in 1e-18 (default 0.5)
+//! FeeRate[n]         swap fee, fraction of 65535 (default 33)
 //! ```
+//! Root (netuid 0) has no pool: staking there is 1:1 TAO with no fee.
 
-use crate::error::DispatchError;
+use tao_econ::pool::{DEFAULT_MINIMUM_RESERVE, DEFAULT_QUOTE_WEIGHT, MAX_PRICE, Pool};
+
+use crate::hyperparams::Hyperparam;
 use crate::state::State;
-use crate::storage::DResult;
+use crate::storage::{DResult, subnet_key};
 
 /// TAO reserve of the pool (held by the subnet account).
 pub const SUBNET_TAO: &str = "Subtensor.SubnetTAO";
@@ -18,48 +23,48 @@ pub const SUBNET_TAO: &str = "Subtensor.SubnetTAO";
 pub const SUBNET_ALPHA_IN: &str = "Subtensor.SubnetAlphaIn";
 /// Alpha held outside the pool.
 pub const SUBNET_ALPHA_OUT: &str = "Subtensor.SubnetAlphaOut";
+/// TAO-side weight of the pool, 1e18 = 1.
+pub const SWAP_QUOTE_WEIGHT: &str = "Swap.QuoteWeight";
 
-/// Moves `tao` (already withdrawn from an account) into the pool's TAO reserve.
-pub fn deposit_tao(s: &mut State<'_>, netuid: u16, tao: u64) -> DResult<()> {
-    let reserve: u64 = s.subnet_get(SUBNET_TAO, netuid)?;
-    let reserve = reserve
-        .checked_add(tao)
-        .ok_or(DispatchError::Overflow { what: "SubnetTAO" })?;
-    s.subnet_put(SUBNET_TAO, netuid, &reserve);
-    Ok(())
-}
-
-/// Prices the `tao` just deposited in alpha and moves that alpha out of the reserve.
-pub fn swap_tao_for_alpha(s: &mut State<'_>, netuid: u16, tao: u64) -> DResult<u64> {
-    let tao_reserve: u64 = s.subnet_get(SUBNET_TAO, netuid)?;
-    let alpha_in: u64 = s.subnet_get(SUBNET_ALPHA_IN, netuid)?;
-    let alpha = if tao_reserve == 0 {
-        0
-    } else {
-        u64::try_from(u128::from(alpha_in) * u128::from(tao) / u128::from(tao_reserve)).unwrap_or(0)
-    };
-    s.subnet_put(SUBNET_ALPHA_IN, netuid, &alpha_in.saturating_sub(alpha));
-    let out: u64 = s.subnet_get(SUBNET_ALPHA_OUT, netuid)?;
-    s.subnet_put(SUBNET_ALPHA_OUT, netuid, &out.saturating_add(alpha));
-    Ok(alpha)
-}
-
-/// Destroys `alpha` held outside the pool (the registration burn).
-pub fn burn_alpha_out(s: &mut State<'_>, netuid: u16, alpha: u64) -> DResult<()> {
-    let out: u64 = s.subnet_get(SUBNET_ALPHA_OUT, netuid)?;
-    s.subnet_put(SUBNET_ALPHA_OUT, netuid, &out.saturating_sub(alpha));
-    Ok(())
-}
-
-/// Spot price of alpha in TAO as a U64F64 bit pattern (`tao_in / alpha_in`), 0 when empty.
-pub fn spot_price_u64f64(s: &State<'_>, netuid: u16) -> DResult<u128> {
-    let tao: u64 = s.subnet_get(SUBNET_TAO, netuid)?;
-    let alpha: u64 = s.subnet_get(SUBNET_ALPHA_IN, netuid)?;
-    Ok(if alpha == 0 {
-        0
-    } else {
-        (u128::from(tao) << 64) / u128::from(alpha)
+/// The pool of `netuid` as tao-econ computes on it.
+pub fn load(s: &State<'_>, netuid: u16) -> DResult<Pool> {
+    let fee_rate = u16::try_from(s.hp(netuid, Hyperparam::FeeRate)?).unwrap_or(u16::MAX);
+    Ok(Pool {
+        subnet_tao: s.subnet_get(SUBNET_TAO, netuid)?,
+        alpha_in: s.subnet_get(SUBNET_ALPHA_IN, netuid)?,
+        alpha_out: s.subnet_get(SUBNET_ALPHA_OUT, netuid)?,
+        quote_weight: s
+            .get(&subnet_key(SWAP_QUOTE_WEIGHT, netuid))?
+            .unwrap_or(DEFAULT_QUOTE_WEIGHT),
+        fee_rate,
+        minimum_reserve: DEFAULT_MINIMUM_RESERVE,
     })
+}
+
+/// Writes back the reserves and weight of `pool` (the fee rate is a hyperparameter).
+pub fn store(s: &mut State<'_>, netuid: u16, pool: &Pool) {
+    s.subnet_put(SUBNET_TAO, netuid, &pool.subnet_tao);
+    s.subnet_put(SUBNET_ALPHA_IN, netuid, &pool.alpha_in);
+    s.subnet_put(SUBNET_ALPHA_OUT, netuid, &pool.alpha_out);
+    s.subnet_put(SWAP_QUOTE_WEIGHT, netuid, &pool.quote_weight);
+}
+
+/// Registration burn: the TAO already withdrawn from the payer buys alpha without fee and
+/// that alpha is recycled, so the TAO stays in the pool and alpha issuance is unchanged. If
+/// the pool cannot swap (reserves too low), the TAO is only added to the reserve.
+pub fn burn_registration(s: &mut State<'_>, netuid: u16, tao: u64) -> DResult<()> {
+    let mut pool = load(s, netuid)?;
+    match pool.buy_alpha(tao, MAX_PRICE, true) {
+        Ok(r) => pool.alpha_out = pool.alpha_out.saturating_sub(r.amount_paid_out),
+        Err(_) => pool.subnet_tao = pool.subnet_tao.saturating_add(tao),
+    }
+    store(s, netuid, &pool);
+    Ok(())
+}
+
+/// Spot price of alpha in TAO as a U64F64 bit pattern, 0 when the pool is empty.
+pub fn spot_price_u64f64(s: &State<'_>, netuid: u16) -> DResult<u128> {
+    Ok(load(s, netuid)?.price().to_bits())
 }
 
 /// `get_median_subnet_alpha_price` over existing subnets with a positive price, 1.0 if none.

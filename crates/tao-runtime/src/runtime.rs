@@ -3,7 +3,7 @@
 //! ```text
 //! apply_block:
 //!   number = state.number + 1 (else BlockError::WrongNumber)
-//!   on_initialize: decay registration prices, advance due epochs
+//!   on_initialize: decay registration prices, coinbase, due epochs (module `coinbase`)
 //!   for each transaction:
 //!     decode → genesis hash → signature → nonce → fee + tip payable   (any failure: Rejected, no change)
 //!     nonce += 1; fee + tip → block author (burned if none)
@@ -15,6 +15,7 @@
 use tao_crypto::{PublicKey, Signature};
 
 use crate::admin;
+use crate::coinbase;
 use crate::balances::{self, BURNED, TOTAL_ISSUANCE};
 use crate::call::Call;
 use crate::error::{BlockError, DispatchError, TxError};
@@ -22,6 +23,7 @@ use crate::neurons;
 use crate::state::State;
 use crate::storage::DResult;
 use crate::store::{ChangeSet, Hash, Store, blake2_256};
+use crate::stake::{self, Limit, Transition};
 use crate::subnets;
 use crate::tx::{Transaction, fee};
 use crate::types::{AxonInfo, EXISTENTIAL_DEPOSIT, Event, PrometheusInfo};
@@ -91,7 +93,8 @@ pub fn apply_block(store: &dyn Store, block: &Block) -> Result<BlockOutcome, Blo
     let now = block.number;
     s.set_block_number(now);
     neurons::update_registration_prices(&mut s, now)?;
-    subnets::step_epochs(&mut s, now)?;
+    let mut events = Vec::new();
+    coinbase::on_initialize(&mut s, now, &mut events)?;
     let genesis = s.genesis_hash()?;
 
     let decoded: Vec<Result<Transaction, TxError>> = block
@@ -116,7 +119,6 @@ pub fn apply_block(store: &dyn Store, block: &Block) -> Result<BlockOutcome, Blo
     let batch_ok = !items.is_empty() && tao_crypto::verify_batch(&items);
 
     let mut receipts = Vec::with_capacity(block.transactions.len());
-    let mut events = Vec::new();
     for (bytes, tx) in block.transactions.iter().zip(decoded) {
         let receipt = match tx {
             Err(e) => Receipt {
@@ -234,7 +236,7 @@ fn apply_transaction(
     charge(s, tx, fee, author, &mut events)?;
     s.begin();
     let mark = events.len();
-    let status = match dispatch(s, &tx.signer, &tx.call, now, &mut events) {
+    let status = match dispatch(s, &tx.signer, &tx.call, author, now, &mut events) {
         Ok(()) => {
             s.commit_layer();
             TxStatus::Applied
@@ -306,10 +308,115 @@ fn dispatch(
     s: &mut State<'_>,
     who: &PublicKey,
     call: &Call,
+    author: Option<&PublicKey>,
     now: u64,
     ev: &mut Vec<Event>,
 ) -> DResult<()> {
     match call {
+        Call::AddStake {
+            hotkey,
+            netuid,
+            amount,
+        } => stake::add_stake(s, who, hotkey, *netuid, *amount, None, author, ev),
+        Call::AddStakeLimit {
+            hotkey,
+            netuid,
+            amount,
+            limit_price,
+            allow_partial,
+        } => {
+            let limit = Limit {
+                price: *limit_price,
+                allow_partial: *allow_partial,
+            };
+            stake::add_stake(s, who, hotkey, *netuid, *amount, Some(limit), author, ev)
+        }
+        Call::RemoveStake {
+            hotkey,
+            netuid,
+            amount,
+        } => stake::remove_stake(s, who, hotkey, *netuid, *amount, None, author, ev),
+        Call::RemoveStakeLimit {
+            hotkey,
+            netuid,
+            amount,
+            limit_price,
+            allow_partial,
+        } => {
+            let limit = Limit {
+                price: *limit_price,
+                allow_partial: *allow_partial,
+            };
+            stake::remove_stake(s, who, hotkey, *netuid, *amount, Some(limit), author, ev)
+        }
+        Call::RemoveStakeFullLimit {
+            hotkey,
+            netuid,
+            limit_price,
+        } => stake::remove_stake_full(s, who, hotkey, *netuid, *limit_price, author, ev),
+        Call::UnstakeAll { hotkey } => stake::unstake_all(s, who, hotkey, author, ev),
+        Call::MoveStake {
+            origin_hotkey,
+            destination_hotkey,
+            origin_netuid,
+            destination_netuid,
+            alpha_amount,
+            limit_price,
+        } => {
+            let t = Transition {
+                origin_coldkey: *who,
+                origin_hotkey: *origin_hotkey,
+                origin_netuid: *origin_netuid,
+                dest_coldkey: *who,
+                dest_hotkey: *destination_hotkey,
+                dest_netuid: *destination_netuid,
+                alpha: *alpha_amount,
+                limit_price: *limit_price,
+            };
+            stake::transition(s, &t, author, ev).map(|_| ())
+        }
+        Call::TransferStake {
+            destination_coldkey,
+            hotkey,
+            origin_netuid,
+            destination_netuid,
+            alpha_amount,
+            limit_price,
+        } => {
+            stake::ensure_transfer_allowed(s, *origin_netuid, *destination_netuid)?;
+            let t = Transition {
+                origin_coldkey: *who,
+                origin_hotkey: *hotkey,
+                origin_netuid: *origin_netuid,
+                dest_coldkey: *destination_coldkey,
+                dest_hotkey: *hotkey,
+                dest_netuid: *destination_netuid,
+                alpha: *alpha_amount,
+                limit_price: *limit_price,
+            };
+            stake::transition(s, &t, author, ev).map(|_| ())
+        }
+        Call::SwapStake {
+            hotkey,
+            origin_netuid,
+            destination_netuid,
+            alpha_amount,
+            limit_price,
+        } => {
+            let t = Transition {
+                origin_coldkey: *who,
+                origin_hotkey: *hotkey,
+                origin_netuid: *origin_netuid,
+                dest_coldkey: *who,
+                dest_hotkey: *hotkey,
+                dest_netuid: *destination_netuid,
+                alpha: *alpha_amount,
+                limit_price: *limit_price,
+            };
+            stake::transition(s, &t, author, ev).map(|_| ())
+        }
+        Call::DecreaseTake { hotkey, take } => stake::decrease_take(s, who, hotkey, *take, now, ev),
+        Call::IncreaseTake { hotkey, take } => stake::increase_take(s, who, hotkey, *take, now, ev),
         Call::TransferAllowDeath { dest, value } => {
             balances::transfer(s, who, dest, *value, false, ev)
         }

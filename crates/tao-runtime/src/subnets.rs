@@ -10,7 +10,8 @@
 //!   subnet is prunable; free ≥ lock_cost
 //!   netuid = pruned netuid or smallest unused ≥ 1; pool seeded with the lock at the median price;
 //!   hotkey becomes uid 0 and SubnetOwnerHotkey
-//! should_run_epoch: Tempo ≠ 0 and (BlocksSinceLastStep > 50 400 or now − LastEpochBlock ≥ Tempo)
+//! should_run_epoch: Tempo ≠ 0 and (PendingEpochAt reached, BlocksSinceLastStep > 50 400 or
+//!                   now − LastEpochBlock ≥ Tempo); the epochs themselves run in `coinbase`
 //! ```
 
 use tao_crypto::PublicKey;
@@ -273,7 +274,7 @@ pub fn dissolve(s: &mut State<'_>, netuid: u16, ev: &mut Vec<Event>) -> DResult<
                 s.delete(hotkey_key(item, netuid, &hotkey));
             }
         }
-        for item in UID_ITEMS.iter().chain(&[
+        for item in UID_ITEMS.iter().chain(crate::coinbase::EPOCH_UID_ITEMS).chain(&[
             "Subtensor.Keys",
             "Subtensor.BlockAtRegistration",
             "Subtensor.LastUpdate",
@@ -281,7 +282,7 @@ pub fn dissolve(s: &mut State<'_>, netuid: u16, ev: &mut Vec<Event>) -> DResult<
             s.delete(uid_key(item, netuid, uid));
         }
     }
-    for item in SUBNET_ITEMS {
+    for item in SUBNET_ITEMS.iter().chain(crate::coinbase::COINBASE_ITEMS) {
         s.delete(subnet_key(item, netuid));
     }
     for &p in Hyperparam::ALL {
@@ -306,6 +307,10 @@ pub fn should_run_epoch(s: &State<'_>, netuid: u16, now: u64) -> DResult<bool> {
     if tempo == 0 {
         return Ok(false);
     }
+    let pending_at: u64 = s.subnet_get(crate::coinbase::PENDING_EPOCH_AT, netuid)?;
+    if pending_at > 0 && now >= pending_at {
+        return Ok(true);
+    }
     let since: u64 = s.subnet_get("Subtensor.BlocksSinceLastStep", netuid)?;
     let last: u64 = s.subnet_get("Subtensor.LastEpochBlock", netuid)?;
     Ok(since > MAX_TEMPO || now.saturating_sub(last) >= tempo)
@@ -321,81 +326,6 @@ pub fn current_epoch_with_lookahead(s: &State<'_>, netuid: u16, now: u64) -> DRe
     })
 }
 
-/// `is_topk_nonzero`: true for the `k` largest non-zero values (stable ascending sort, the
-/// `n − k` lowest cleared); when `n < k` every non-zero value qualifies.
-pub fn is_topk_nonzero(values: &[u64], k: usize) -> Vec<bool> {
-    let mut result: Vec<bool> = values.iter().map(|v| *v != 0).collect();
-    if values.len() < k {
-        return result;
-    }
-    let mut idxs: Vec<usize> = (0..values.len()).collect();
-    idxs.sort_by_key(|&i| values[i]);
-    for &i in idxs.iter().take(values.len() - k) {
-        result[i] = false;
-    }
-    result
-}
-
-/// Epoch step 4: `ValidatorPermit = is_topk_nonzero(stake, MaxAllowedValidators)` with the owner
-/// uid always permitted. Stake is the hotkey's alpha on the subnet (`TotalHotkeyAlpha`); the
-/// full epoch stake (root stake × TaoWeight, childkeys) comes with the economics.
-fn update_validator_permits(s: &mut State<'_>, netuid: u16) -> DResult<()> {
-    if netuid == 0 {
-        return Ok(());
-    }
-    let n = s.subnetwork_n(netuid)?;
-    let mut stakes = Vec::with_capacity(usize::from(n));
-    for uid in 0..n {
-        stakes.push(match s.hotkey_of(netuid, uid)? {
-            Some(hotkey) => {
-                s.get_or_default::<u64>(&hotkey_key("Subtensor.TotalHotkeyAlpha", netuid, &hotkey))?
-            }
-            None => 0,
-        });
-    }
-    let k = usize::try_from(s.hp(netuid, Hyperparam::MaxAllowedValidators)?).unwrap_or(usize::MAX);
-    let mut permits = is_topk_nonzero(&stakes, k);
-    let owner_hotkey: Option<PublicKey> =
-        s.get(&subnet_key("Subtensor.SubnetOwnerHotkey", netuid))?;
-    let owner_uid = match owner_hotkey {
-        Some(h) => s.uid_of(netuid, &h)?,
-        None => None,
-    };
-    if let Some(permit) = owner_uid.and_then(|uid| permits.get_mut(usize::from(uid))) {
-        *permit = true;
-    }
-    for (uid, permit) in (0..n).zip(permits) {
-        s.uid_put("Subtensor.ValidatorPermit", netuid, uid, &permit);
-    }
-    Ok(())
-}
-
-/// Advances each subnet's epoch counters at the start of a block; the epoch computation itself
-/// (Yuma, emission) runs at the same point once the economics land.
-pub fn step_epochs(s: &mut State<'_>, now: u64) -> DResult<()> {
-    for netuid in s.netuids()? {
-        if should_run_epoch(s, netuid, now)? {
-            s.subnet_put("Subtensor.LastEpochBlock", netuid, &now);
-            let index: u64 = s.subnet_get("Subtensor.SubnetEpochIndex", netuid)?;
-            s.subnet_put(
-                "Subtensor.SubnetEpochIndex",
-                netuid,
-                &index.saturating_add(1),
-            );
-            s.subnet_put("Subtensor.BlocksSinceLastStep", netuid, &0u64);
-            update_validator_permits(s, netuid)?;
-        } else {
-            let since: u64 = s.subnet_get("Subtensor.BlocksSinceLastStep", netuid)?;
-            s.subnet_put(
-                "Subtensor.BlocksSinceLastStep",
-                netuid,
-                &since.saturating_add(1),
-            );
-        }
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -404,17 +334,6 @@ mod tests {
     fn subnet_accounts_round_trip() {
         assert_eq!(is_subnet_account_id(&subnet_account_id(7)), Some(7));
         assert_eq!(is_subnet_account_id(&PublicKey([1; 32])), None);
-    }
-
-    #[test]
-    fn topk_nonzero() {
-        assert_eq!(
-            is_topk_nonzero(&[5, 0, 3, 9], 2),
-            vec![true, false, false, true]
-        );
-        assert_eq!(is_topk_nonzero(&[5, 0, 3], 4), vec![true, false, true]);
-        // ties: stable sort clears the earlier index first
-        assert_eq!(is_topk_nonzero(&[4, 4, 4], 2), vec![false, true, true]);
     }
 
     #[test]

@@ -219,4 +219,87 @@ pub enum Event {
         /// New sudo key.
         new: PublicKey,
     },
+    /// `StakeAdded(coldkey, hotkey, tao, alpha, netuid, fee)`.
+    StakeAdded {
+        /// Staker.
+        coldkey: PublicKey,
+        /// Hotkey staked to.
+        hotkey: PublicKey,
+        /// TAO spent, fee included.
+        tao: u64,
+        /// Alpha received.
+        alpha: u64,
+        /// Subnet.
+        netuid: u16,
+        /// Swap fee paid to the block author (TAO).
+        fee: u64,
+    },
+    /// `StakeRemoved(coldkey, hotkey, tao, alpha, netuid, fee)`.
+    StakeRemoved {
+        /// Staker.
+        coldkey: PublicKey,
+        /// Hotkey unstaked from.
+        hotkey: PublicKey,
+        /// TAO received.
+        tao: u64,
+        /// Alpha sold.
+        alpha: u64,
+        /// Subnet.
+        netuid: u16,
+        /// Swap fee paid to the block author (TAO).
+        fee: u64,
+    },
+    /// `StakeMoved` / `StakeTransferred` / `StakeSwapped`, in one shape.
+    StakeMoved {
+        /// Signer.
+        coldkey: PublicKey,
+        /// Hotkey the stake left.
+        origin_hotkey: PublicKey,
+        /// Subnet the stake left.
+        origin_netuid: u16,
+        /// Coldkey now holding it.
+        dest_coldkey: PublicKey,
+        /// Hotkey now holding it.
+        dest_hotkey: PublicKey,
+        /// Subnet now holding it.
+        dest_netuid: u16,
+        /// Alpha taken from the origin.
+        alpha_sent: u64,
+        /// Alpha credited at the destination.
+        alpha_received: u64,
+    },
+    /// `DelegateTakeIncreased` / `DelegateTakeDecreased`.
+    TakeSet {
+        /// Hotkey.
+        hotkey: PublicKey,
+        /// New take, fraction of 65535.
+        take: u16,
+    },
+    /// A subnet's epoch ran and its drained buckets were distributed.
+    EpochRun {
+        /// Subnet.
+        netuid: u16,
+        /// `PendingServerEmission` drained (miners).
+        server: u64,
+        /// `PendingValidatorEmission` drained (validators and nominators).
+        validator: u64,
+        /// `PendingRootAlphaDivs` drained (root stakers).
+        root: u64,
+        /// `PendingOwnerCut` drained (subnet owner).
+        owner_cut: u64,
+    },
+    /// `EpochDeferred`: more subnets were due than `MaxEpochsPerBlock`.
+    EpochDeferred {
+        /// Subnet.
+        netuid: u16,
+        /// Block it will run at.
+        at: u64,
+    },
+    /// The epoch could not run; its pending emission is kept for the next one.
+    EpochSkipped {
+        /// Subnet.
+        netuid: u16,
+        /// Why.
+        reason: String,
+    },
 }

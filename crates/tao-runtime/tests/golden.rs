@@ -139,4 +139,4 @@ fn dev_genesis_hash_and_scripted_root() {
 }
 
 const GENESIS: &str = "8bcea93ac8812cb9aab120876934419435477126fb69925b5c7640f185c213fd";
-const ROOT: &str = "06e323d96fbdd75fe61e6e725df65a799369b0e00b56552636353bfcdef8cceb";
+const ROOT: &str = "6ca07edb6de16b83e9f375d927b866fd2a40c3a5ff271dddd5e5eb3b11aaebb0";

@@ -42,6 +42,24 @@ enum Op {
         netuid: u16,
         value: u64,
     },
+    StartCall {
+        from: usize,
+        netuid: u16,
+    },
+    Stake {
+        from: usize,
+        hot: usize,
+        netuid: u16,
+        amount: u64,
+        remove: bool,
+    },
+    MoveStake {
+        from: usize,
+        hot: usize,
+        origin: u16,
+        dest: u16,
+        amount: u64,
+    },
     Garbage(Vec<u8>),
     BadNonce {
         from: usize,
@@ -79,6 +97,11 @@ fn op() -> impl Strategy<Value = Op> {
         1 => (0..6usize, 0..4u16, proptest::collection::vec(any::<u16>(), 0..4))
             .prop_map(|(hot, netuid, weights)| Op::SetWeights { hot, netuid, weights }),
         1 => (idx.clone(), 0..4u16, 0..3u64).prop_map(|(from, netuid, value)| Op::Sudo { from, netuid, value }),
+        1 => (idx.clone(), 0..4u16).prop_map(|(from, netuid)| Op::StartCall { from, netuid }),
+        3 => (idx.clone(), 0..6usize, 0..4u16, prop_oneof![0..3_000_000u64, 0..200 * RAO_PER_TAO], any::<bool>())
+            .prop_map(|(from, hot, netuid, amount, remove)| Op::Stake { from, hot, netuid, amount, remove }),
+        1 => (idx.clone(), 0..6usize, 0..4u16, 0..4u16, 0..100 * RAO_PER_TAO)
+            .prop_map(|(from, hot, origin, dest, amount)| Op::MoveStake { from, hot, origin, dest, amount }),
         1 => proptest::collection::vec(any::<u8>(), 0..80).prop_map(Op::Garbage),
         1 => (idx.clone(), 1..5u64).prop_map(|(from, delta)| Op::BadNonce { from, delta }),
         1 => idx.clone().prop_map(|from| Op::BadSignature { from }),
@@ -170,6 +193,54 @@ fn build(c: &Chain, op: &Op) -> (Vec<u8>, bool) {
             let rejected = tao_runtime::validate_transaction(&c.store, &tx).is_err();
             (tx, rejected)
         }
+        Op::StartCall { from, netuid } => {
+            let tx = c.sign(&account(*from), Call::StartCall { netuid: *netuid });
+            let rejected = tao_runtime::validate_transaction(&c.store, &tx).is_err();
+            (tx, rejected)
+        }
+        Op::Stake {
+            from,
+            hot,
+            netuid,
+            amount,
+            remove,
+        } => {
+            let hotkey = hotkey(*hot).public();
+            let call = if *remove {
+                Call::RemoveStake {
+                    hotkey,
+                    netuid: *netuid,
+                    amount: *amount,
+                }
+            } else {
+                Call::AddStake {
+                    hotkey,
+                    netuid: *netuid,
+                    amount: *amount,
+                }
+            };
+            let tx = c.sign(&account(*from), call);
+            let rejected = tao_runtime::validate_transaction(&c.store, &tx).is_err();
+            (tx, rejected)
+        }
+        Op::MoveStake {
+            from,
+            hot,
+            origin,
+            dest,
+            amount,
+        } => {
+            let call = Call::SwapStake {
+                hotkey: hotkey(*hot).public(),
+                origin_netuid: *origin,
+                destination_netuid: *dest,
+                alpha_amount: *amount,
+                limit_price: None,
+            };
+            let tx = c.sign(&account(*from), call);
+            let rejected = tao_runtime::validate_transaction(&c.store, &tx).is_err();
+            (tx, rejected)
+        }
         Op::Garbage(bytes) => (bytes.clone(), true),
         Op::BadNonce { from, delta } => {
             let p = account(*from);
@@ -222,6 +293,7 @@ fn check_issuance(c: &Chain) {
     let s = State::new(&c.store);
     let issuance = s.counter(TOTAL_ISSUANCE).unwrap();
     let removed = s.counter(BURNED).unwrap() + s.counter(RECYCLED).unwrap();
+    let minted = s.counter(tao_runtime::coinbase::MINTED).unwrap();
     assert_eq!(
         accounts + pools,
         issuance,
@@ -229,8 +301,8 @@ fn check_issuance(c: &Chain) {
     );
     assert_eq!(
         issuance + removed,
-        6 * DEV_BALANCE,
-        "issuance + burned + recycled must equal genesis (nothing minted yet)"
+        6 * DEV_BALANCE + minted,
+        "issuance + burned + recycled must equal genesis + minted"
     );
 }
 
