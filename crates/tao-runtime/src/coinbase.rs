@@ -16,7 +16,8 @@
 //!             ValidatorPermit, Emission, Bonds, LastMechansimStepBlock
 //!     payout ← distribute(pending, (hotkey, server, validator) per uid, stakes, takes)
 //!     credit stakes, add nominator dividends to hotkey pools, root dividends to root
-//!     stakers (as alpha on the subnet), recycle / burn withheld alpha
+//!     stakers (as alpha on the subnet), recycle withheld alpha (burned alpha stays in
+//!     SubnetAlphaOut, as on the reference)
 //! ```
 //! Simplifications, documented in the crate README: root dividends are claimed at once as
 //! alpha (the reference's `RootClaimType::Keep`, without a claim call); no childkeys, so
@@ -412,8 +413,8 @@ fn distribute(
         if !owner_hotkeys.contains(&h) {
             owner_hotkeys.push(h);
         }
-        if !hotkeys.contains_key(&h) {
-            hotkeys.insert(h, hotkey_info(s, netuid, &h)?);
+        if let std::collections::btree_map::Entry::Vacant(e) = hotkeys.entry(h) {
+            e.insert(hotkey_info(s, netuid, &h)?);
         }
     }
     let payout = EpochPayout {
@@ -452,11 +453,15 @@ fn distribute(
             &divs.saturating_to_num::<u64>(),
         );
     }
-    let withheld = payout.recycled.saturating_add(payout.burned);
-    if withheld > 0 {
-        let mut p = pool::load(s, netuid)?;
-        p.alpha_out = p.alpha_out.saturating_sub(withheld);
-        pool::store(s, netuid, &p);
+    // Recycling lowers alpha issuance so it can be emitted again; burned alpha stays counted
+    // in `SubnetAlphaOut`, as on the reference (`recycle_subnet_alpha` / `burn_subnet_alpha`).
+    if payout.recycled > 0 {
+        let out: u64 = s.subnet_get(pool::SUBNET_ALPHA_OUT, netuid)?;
+        s.subnet_put(
+            pool::SUBNET_ALPHA_OUT,
+            netuid,
+            &out.saturating_sub(payout.recycled),
+        );
     }
     s.subnet_put(MINER_BURNED, netuid, &payout.miner_burned.to_bits());
     Ok(())

@@ -1,5 +1,6 @@
 //! Read API over committed state, used by the node's RPC and the CLI: hyperparameters with
-//! name, value, unit and setter; accounts; subnets; the metagraph.
+//! name, value, unit and setter; accounts; subnets with their pools; the metagraph; stakes
+//! and delegates.
 
 use serde::Serialize;
 use tao_crypto::PublicKey;
@@ -7,7 +8,9 @@ use tao_crypto::PublicKey;
 use crate::error::DispatchError;
 use crate::hyperparams::{GlobalParam, Hyperparam, Setter};
 use crate::neurons;
-use crate::pool::{SUBNET_ALPHA_IN, SUBNET_ALPHA_OUT, SUBNET_TAO};
+use crate::coinbase;
+use crate::pool::{self, SUBNET_ALPHA_IN, SUBNET_ALPHA_OUT, SUBNET_TAO};
+use crate::stake;
 use crate::state::State;
 use crate::storage::{DResult, hotkey_key, subnet_key};
 use crate::store::Store;
@@ -119,6 +122,16 @@ pub struct SubnetInfo {
     pub alpha_out: u64,
     /// Epochs run so far.
     pub epoch_index: u64,
+    /// Spot price of alpha, TAO per alpha × 1e9 (the limit-price convention).
+    pub price: u64,
+    /// EMA price that shares out TAO emission, × 1e9.
+    pub moving_price: u64,
+    /// The subnet's share of the last block's TAO emission, RAO.
+    pub tao_emission: u64,
+    /// Alpha minted out of the pool in the last block.
+    pub alpha_out_emission: u64,
+    /// Alpha waiting for the next epoch: (miners, validators, root, owner).
+    pub pending: (u64, u64, u64, u64),
 }
 
 /// Every subnet, ascending by netuid.
@@ -144,6 +157,100 @@ fn subnet_info(s: &State<'_>, netuid: u16) -> DResult<SubnetInfo> {
         alpha_in: s.subnet_get(SUBNET_ALPHA_IN, netuid)?,
         alpha_out: s.subnet_get(SUBNET_ALPHA_OUT, netuid)?,
         epoch_index: s.subnet_get("Subtensor.SubnetEpochIndex", netuid)?,
+        price: scaled_1e9(if netuid == 0 {
+            1u128 << 64
+        } else {
+            pool::spot_price_u64f64(s, netuid)?
+        }),
+        moving_price: {
+            let bits: u128 = s.subnet_get(coinbase::MOVING_PRICE, netuid)?;
+            scaled_1e9(bits << 32)
+        },
+        tao_emission: s.subnet_get(coinbase::TAO_EMISSION, netuid)?,
+        alpha_out_emission: s.subnet_get(coinbase::ALPHA_OUT_EMISSION, netuid)?,
+        pending: (
+            s.subnet_get(coinbase::PENDING_SERVER, netuid)?,
+            s.subnet_get(coinbase::PENDING_VALIDATOR, netuid)?,
+            s.subnet_get(coinbase::PENDING_ROOT, netuid)?,
+            s.subnet_get(coinbase::PENDING_OWNER_CUT, netuid)?,
+        ),
+    })
+}
+
+/// A U64F64 bit pattern × 1e9, truncated.
+fn scaled_1e9(bits: u128) -> u64 {
+    let whole = bits >> 64;
+    let frac = bits & u128::from(u64::MAX);
+    let v = whole
+        .saturating_mul(1_000_000_000)
+        .saturating_add(frac.saturating_mul(1_000_000_000) >> 64);
+    u64::try_from(v).unwrap_or(u64::MAX)
+}
+
+/// One stake position.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct StakeInfo {
+    /// Hotkey staked to.
+    pub hotkey: PublicKey,
+    /// Subnet.
+    pub netuid: u16,
+    /// Alpha held (TAO on root).
+    pub alpha: u64,
+}
+
+/// Every non-zero position of `coldkey`, by hotkey then netuid.
+pub fn stakes(store: &dyn Store, coldkey: &PublicKey) -> DResult<Vec<StakeInfo>> {
+    let s = State::new(store);
+    let hotkeys: Vec<PublicKey> = s.get_or_default(
+        &crate::state::Key::item(stake::STAKING_HOTKEYS)
+            .acc(coldkey)
+            .build(),
+    )?;
+    let netuids = s.netuids()?;
+    let mut out = Vec::new();
+    for hotkey in hotkeys {
+        for &netuid in &netuids {
+            let alpha = stake::stake(&s, netuid, &hotkey, coldkey)?;
+            if alpha > 0 {
+                out.push(StakeInfo {
+                    hotkey,
+                    netuid,
+                    alpha,
+                });
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// A delegate: a hotkey, its owner, its take and its stake per subnet.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct DelegateInfo {
+    /// Hotkey.
+    pub hotkey: PublicKey,
+    /// Owning coldkey.
+    pub owner: Option<PublicKey>,
+    /// Delegate take, fraction of 65535.
+    pub take: u16,
+    /// (netuid, TotalHotkeyAlpha) for every subnet with stake.
+    pub stake: Vec<(u16, u64)>,
+}
+
+/// The delegate record of `hotkey`.
+pub fn delegate(store: &dyn Store, hotkey: &PublicKey) -> DResult<DelegateInfo> {
+    let s = State::new(store);
+    let mut staked = Vec::new();
+    for netuid in s.netuids()? {
+        let alpha = stake::hotkey_alpha(&s, netuid, hotkey)?;
+        if alpha > 0 {
+            staked.push((netuid, alpha));
+        }
+    }
+    Ok(DelegateInfo {
+        hotkey: *hotkey,
+        owner: s.hotkey_owner(hotkey)?,
+        take: stake::delegate_take(&s, hotkey)?,
+        stake: staked,
     })
 }
 
@@ -164,6 +271,20 @@ pub struct NeuronInfo {
     pub validator_permit: bool,
     /// Alpha emission of the last epoch.
     pub emission: u64,
+    /// Alpha staked to the hotkey on this subnet (`TotalHotkeyAlpha`).
+    pub stake: u64,
+    /// Stake Yuma weighs: alpha + TaoWeight × root stake.
+    pub stake_weight: u64,
+    /// Active in the last epoch.
+    pub active: bool,
+    /// Consensus, fraction of 65535.
+    pub consensus: u16,
+    /// Incentive, fraction of 65535.
+    pub incentive: u16,
+    /// Dividends, fraction of 65535.
+    pub dividends: u16,
+    /// Validator trust, fraction of 65535.
+    pub validator_trust: u16,
     /// Axon, if served.
     pub axon: Option<AxonInfo>,
     /// Prometheus endpoint, if served.
@@ -202,6 +323,13 @@ pub fn metagraph(store: &dyn Store, netuid: u16) -> DResult<Metagraph> {
             last_update: s.uid_get("Subtensor.LastUpdate", netuid, uid)?,
             validator_permit: s.uid_get("Subtensor.ValidatorPermit", netuid, uid)?,
             emission: s.uid_get("Subtensor.Emission", netuid, uid)?,
+            stake: stake::hotkey_alpha(&s, netuid, &hotkey)?,
+            stake_weight: coinbase::stake_weight(&s, netuid, &hotkey)?,
+            active: s.uid_get("Subtensor.Active", netuid, uid)?,
+            consensus: s.uid_get("Subtensor.Consensus", netuid, uid)?,
+            incentive: s.uid_get("Subtensor.Incentive", netuid, uid)?,
+            dividends: s.uid_get("Subtensor.Dividends", netuid, uid)?,
+            validator_trust: s.uid_get("Subtensor.ValidatorTrust", netuid, uid)?,
             axon: s.get(&hotkey_key("Subtensor.Axons", netuid, &hotkey))?,
             prometheus: s.get(&hotkey_key("Subtensor.Prometheus", netuid, &hotkey))?,
             weights: weights::weights_row(&s, netuid, uid)?,

@@ -28,8 +28,14 @@ fn position(c: &Chain, netuid: u16, hot: &Pair, cold: &Pair) -> u64 {
     stake::stake(&State::new(&c.store), netuid, &hot.public(), &cold.public()).unwrap()
 }
 
-fn price(c: &Chain, netuid: u16) -> u128 {
-    pool::load(&State::new(&c.store), netuid).unwrap().price().to_bits()
+/// Spot price, TAO per alpha × 1e9 (the limit-price convention).
+fn price(c: &Chain, netuid: u16) -> u64 {
+    tao_runtime::read::subnets(&c.store)
+        .unwrap()
+        .into_iter()
+        .find(|s| s.netuid == netuid)
+        .unwrap()
+        .price
 }
 
 #[test]
@@ -92,9 +98,8 @@ fn root_stake_is_one_to_one_and_free() {
 #[test]
 fn limit_orders_never_execute_beyond_the_limit() {
     let (mut c, netuid, hot) = subnet();
-    let p0 = price(&c, netuid);
-    // Price now ≈ 1 TAO per alpha (bits of U64F64); a limit at the current price fails.
-    let spot = (p0 * 1_000_000_000 >> 64) as u64;
+    // A limit at the current price fails.
+    let spot = price(&c, netuid);
     let e = c.err(
         &charlie(),
         Call::AddStakeLimit {
@@ -135,7 +140,7 @@ fn limit_orders_never_execute_beyond_the_limit() {
             allow_partial: true,
         },
     );
-    let after = (price(&c, netuid) * 1_000_000_000 >> 64) as u64;
+    let after = price(&c, netuid);
     assert!(after <= limit, "price {after} beyond limit {limit}");
     assert!(after > spot);
     // A sell with a floor above the price fails; a partial sell stops at the floor.
@@ -151,7 +156,7 @@ fn limit_orders_never_execute_beyond_the_limit() {
             allow_partial: true,
         },
     );
-    let end = (price(&c, netuid) * 1_000_000_000 >> 64) as u64;
+    let end = price(&c, netuid);
     assert!(end >= floor, "price {end} below floor {floor}");
     assert!(position(&c, netuid, &hot, &charlie()) > 0, "the limit kept part of the stake");
 }
@@ -384,5 +389,48 @@ proptest! {
         let end = c.free(&charlie().public());
         prop_assert_eq!(position(&c, netuid, &hot, &charlie()), 0);
         prop_assert!(end + fees <= start, "gained {} RAO", (end + fees) as i128 - start as i128);
+    }
+
+    /// Limit orders of any size and limit: a buy never leaves the price above its limit, a
+    /// sell never below its floor; a refused order changes no stake.
+    #[test]
+    fn limit_orders_respect_their_limit(
+        orders in proptest::collection::vec((1u64..2_000, 0u64..300, any::<bool>(), any::<bool>()), 1..8),
+    ) {
+        let (mut c, netuid, hot) = subnet();
+        for (amount, offset_permille, sell, partial) in orders {
+            let spot = price(&c, netuid);
+            let before = position(&c, netuid, &hot, &charlie());
+            let call = if sell {
+                let limit = spot.saturating_sub(spot * offset_permille / 1000);
+                Call::RemoveStakeLimit {
+                    hotkey: hot.public(),
+                    netuid,
+                    amount: before.min(amount * TAO / 10),
+                    limit_price: limit,
+                    allow_partial: partial,
+                }
+            } else {
+                let limit = spot + spot * offset_permille / 1000;
+                Call::AddStakeLimit {
+                    hotkey: hot.public(),
+                    netuid,
+                    amount: amount * TAO / 10,
+                    limit_price: limit,
+                    allow_partial: partial,
+                }
+            };
+            let limit = match &call {
+                Call::RemoveStakeLimit { limit_price, .. } | Call::AddStakeLimit { limit_price, .. } => *limit_price,
+                _ => unreachable!(),
+            };
+            let r = c.submit(&charlie(), call);
+            let after = price(&c, netuid);
+            match r.status {
+                TxStatus::Applied if sell => prop_assert!(after + 1 >= limit, "sold down to {after} below {limit}"),
+                TxStatus::Applied => prop_assert!(after <= limit, "bought up to {after} above {limit}"),
+                _ => prop_assert_eq!(position(&c, netuid, &hot, &charlie()), before),
+            }
+        }
     }
 }
