@@ -32,7 +32,7 @@ use tao_econ::distribution::{EpochPayout, HotkeyInfo};
 use tao_econ::{I96F32, U96F32};
 use tao_yuma::{EpochInput, EpochOutput};
 
-use crate::balances::{RECYCLED, TOTAL_ISSUANCE};
+use crate::balances::TOTAL_ISSUANCE;
 use crate::error::DispatchError;
 use crate::hyperparams::{GlobalParam, Hyperparam};
 use crate::pool::{self, SUBNET_TAO};
@@ -41,7 +41,7 @@ use crate::state::{Key, State};
 use crate::storage::{DResult, hotkey_key, subnet_key};
 use crate::types::Event;
 
-/// TAO minted by the coinbase since genesis.
+/// TAO the coinbase added to issuance since genesis (minted minus unspent credit).
 pub const MINTED: &str = "Balances.Minted";
 /// Per-subnet items the coinbase owns (removed when a subnet is dissolved).
 pub const COINBASE_ITEMS: &[&str] = &[
@@ -210,8 +210,7 @@ pub fn on_initialize(s: &mut State<'_>, now: u64, ev: &mut Vec<Event>) -> DResul
     let before: Vec<u64> = subnets.iter().map(|sub| sub.pending_epoch_at).collect();
     let out = coinbase::run_block(&mut chain, &mut subnets, now);
     s.put(Key::item(TOTAL_ISSUANCE).build(), &chain.total_issuance);
-    s.add_counter(MINTED, out.minted)?;
-    s.add_counter(RECYCLED, out.recycled_credit)?;
+    s.add_counter(MINTED, out.minted.saturating_sub(out.recycled_credit))?;
     for (sub, was) in subnets.iter().zip(before) {
         store_subnet(s, sub);
         if sub.pending_epoch_at != was && sub.pending_epoch_at > now {

@@ -13,6 +13,8 @@
 
 use tao_econ::pool::{DEFAULT_MINIMUM_RESERVE, DEFAULT_QUOTE_WEIGHT, MAX_PRICE, Pool};
 
+use crate::balances::{BURNED, TOTAL_ISSUANCE};
+use crate::error::DispatchError;
 use crate::hyperparams::Hyperparam;
 use crate::state::State;
 use crate::storage::{DResult, subnet_key};
@@ -49,17 +51,20 @@ pub fn store(s: &mut State<'_>, netuid: u16, pool: &Pool) {
     s.subnet_put(SWAP_QUOTE_WEIGHT, netuid, &pool.quote_weight);
 }
 
-/// Registration burn: the TAO already withdrawn from the payer buys alpha without fee and
-/// that alpha is recycled, so the TAO stays in the pool and alpha issuance is unchanged. If
-/// the pool cannot swap (reserves too low), the TAO is only added to the reserve.
+/// Registration burn (`burned_register` step 8): the TAO already withdrawn from the payer
+/// buys alpha through the pool, with the swap fee, and the alpha bought is taken out of
+/// `SubnetAlphaOut`. The fee never enters the reserve; it leaves issuance (burned), and a
+/// pool that cannot swap refuses the registration, as on the reference.
 pub fn burn_registration(s: &mut State<'_>, netuid: u16, tao: u64) -> DResult<()> {
     let mut pool = load(s, netuid)?;
-    match pool.buy_alpha(tao, MAX_PRICE, true) {
-        Ok(r) => pool.alpha_out = pool.alpha_out.saturating_sub(r.amount_paid_out),
-        Err(_) => pool.subnet_tao = pool.subnet_tao.saturating_add(tao),
-    }
+    let r = pool
+        .buy_alpha(tao, MAX_PRICE, false)
+        .map_err(|error| DispatchError::Swap { netuid, error })?;
+    pool.alpha_out = pool.alpha_out.saturating_sub(r.amount_paid_out);
     store(s, netuid, &pool);
-    Ok(())
+    let fee = tao.saturating_sub(r.amount_paid_in);
+    s.sub_counter(TOTAL_ISSUANCE, fee)?;
+    s.add_counter(BURNED, fee)
 }
 
 /// Spot price of alpha in TAO as a U64F64 bit pattern, 0 when the pool is empty.

@@ -139,4 +139,4 @@ fn dev_genesis_hash_and_scripted_root() {
 }
 
 const GENESIS: &str = "8bcea93ac8812cb9aab120876934419435477126fb69925b5c7640f185c213fd";
-const ROOT: &str = "6ca07edb6de16b83e9f375d927b866fd2a40c3a5ff271dddd5e5eb3b11aaebb0";
+const ROOT: &str = "160e8a7863271a9895bf51ea88e51fff90d7453740de5e8f73806b758ef508f1";

@@ -42,7 +42,9 @@ fn burned_register_assigns_uid_charges_burn_and_bumps_price() {
     );
     let after = read::subnets(&c.store).unwrap()[1].clone();
     assert_eq!(after.subnetwork_n, 2);
-    assert_eq!(after.tao_in, before_sub.tao_in + decayed);
+    // The burn buys alpha through the pool; the swap fee (33/65535) is burned, not pooled.
+    let swap_fee = decayed * 33 / 65_535;
+    assert_eq!(after.tao_in, before_sub.tao_in + decayed - swap_fee);
     assert!(
         after.alpha_in < before_sub.alpha_in,
         "bought alpha leaves the pool"
