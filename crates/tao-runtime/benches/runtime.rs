@@ -322,7 +322,10 @@ fn epoch_block(c: &mut Criterion) {
         &store,
         genesis,
         &bob,
-        netuids.iter().map(|&netuid| Call::StartCall { netuid }).collect(),
+        netuids
+            .iter()
+            .map(|&netuid| Call::StartCall { netuid })
+            .collect(),
     );
     commit_ok(&mut store, txs);
     let mut sudo = Vec::new();

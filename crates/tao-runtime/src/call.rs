@@ -245,6 +245,13 @@ pub enum Call {
         /// Least destination alpha per origin alpha × 1e9.
         limit_price: Option<u64>,
     },
+    /// Subtensor[114] `set_coldkey_auto_stake_hotkey(netuid, hotkey)`.
+    SetColdkeyAutoStakeHotkey {
+        /// Subnet.
+        netuid: u16,
+        /// Hotkey receiving the signer's miner incentive.
+        hotkey: PublicKey,
+    },
     /// Subtensor[65] `decrease_take(hotkey, take)`.
     DecreaseTake {
         /// Hotkey (owned by the signer).
@@ -324,6 +331,7 @@ impl Call {
                 limit_price: None, ..
             } => "swap_stake",
             Call::SwapStake { .. } => "swap_stake_limit",
+            Call::SetColdkeyAutoStakeHotkey { .. } => "set_coldkey_auto_stake_hotkey",
             Call::DecreaseTake { .. } => "decrease_take",
             Call::IncreaseTake { .. } => "increase_take",
             Call::SudoSetHyperparameter { param, .. } => param.call_name(),
@@ -344,7 +352,8 @@ impl Call {
             | Call::UnstakeAll { .. }
             | Call::MoveStake { .. }
             | Call::TransferStake { .. }
-            | Call::SwapStake { .. } => FeeClass::Transfer,
+            | Call::SwapStake { .. }
+            | Call::SetColdkeyAutoStakeHotkey { .. } => FeeClass::Transfer,
             Call::Register { .. } | Call::BurnedRegister { .. } | Call::RegisterLimit { .. } => {
                 FeeClass::Register
             }
@@ -390,6 +399,7 @@ impl Call {
                 limit_price: None, ..
             } => (1, 87),
             Call::SwapStake { .. } => (1, 90),
+            Call::SetColdkeyAutoStakeHotkey { .. } => (1, 114),
             Call::DecreaseTake { .. } => (1, 65),
             Call::IncreaseTake { .. } => (1, 66),
             Call::SudoSetHyperparameter { .. } => (2, 0),
@@ -596,6 +606,10 @@ impl Encode for Call {
                     false.encode_to(out);
                 }
             }
+            Call::SetColdkeyAutoStakeHotkey { netuid, hotkey } => {
+                netuid.encode_to(out);
+                hotkey.encode_to(out);
+            }
             Call::DecreaseTake { hotkey, take } | Call::IncreaseTake { hotkey, take } => {
                 hotkey.encode_to(out);
                 take.encode_to(out);
@@ -764,6 +778,10 @@ impl Decode for Call {
                 }
                 call
             }
+            (1, 114) => Call::SetColdkeyAutoStakeHotkey {
+                netuid: Decode::decode_from(r)?,
+                hotkey: Decode::decode_from(r)?,
+            },
             (1, 65) => Call::DecreaseTake {
                 hotkey: Decode::decode_from(r)?,
                 take: Decode::decode_from(r)?,

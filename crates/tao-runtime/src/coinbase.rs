@@ -197,8 +197,7 @@ pub fn on_initialize(s: &mut State<'_>, now: u64, ev: &mut Vec<Event>) -> DResul
         total_stake,
         root_tao: s.subnet_get(SUBNET_TAO, 0)?,
         tao_weight: s.global(GlobalParam::TaoWeight)?,
-        subnet_owner_cut: u16::try_from(s.global(GlobalParam::SubnetOwnerCut)?)
-            .unwrap_or(u16::MAX),
+        subnet_owner_cut: u16::try_from(s.global(GlobalParam::SubnetOwnerCut)?).unwrap_or(u16::MAX),
         moving_alpha: I96F32::from_bits(i128::from(s.global(GlobalParam::SubnetMovingAlpha)?)),
         max_epochs_per_block: u8::try_from(s.global(GlobalParam::MaxEpochsPerBlock)?)
             .unwrap_or(u8::MAX),
@@ -243,15 +242,18 @@ pub fn epoch_input(s: &State<'_>, netuid: u16, now: u64, rao_emission: u64) -> D
         Some(h) => s.uid_of(netuid, &h)?,
         None => None,
     };
-    let u16p = |p: Hyperparam| -> DResult<u16> {
-        Ok(u16::try_from(s.hp(netuid, p)?).unwrap_or(u16::MAX))
-    };
+    let u16p =
+        |p: Hyperparam| -> DResult<u16> { Ok(u16::try_from(s.hp(netuid, p)?).unwrap_or(u16::MAX)) };
     let mut input = EpochInput {
         n,
         current_block: now,
         tempo,
         last_mechanism_step_block: s.subnet_get(LAST_MECHANISM_STEP, netuid)?,
-        activity_cutoff: factor.saturating_mul(tempo).checked_div(1000).unwrap_or(0).max(1),
+        activity_cutoff: factor
+            .saturating_mul(tempo)
+            .checked_div(1000)
+            .unwrap_or(0)
+            .max(1),
         kappa: u16p(Hyperparam::Kappa)?,
         bonds_moving_average: s.hp(netuid, Hyperparam::BondsMovingAverage)?,
         bonds_penalty: u16p(Hyperparam::BondsPenalty)?,
@@ -281,9 +283,11 @@ pub fn epoch_input(s: &State<'_>, netuid: u16, now: u64, rao_emission: u64) -> D
         input
             .last_update
             .push(s.uid_get("Subtensor.LastUpdate", netuid, uid)?);
-        input
-            .block_at_registration
-            .push(s.uid_get("Subtensor.BlockAtRegistration", netuid, uid)?);
+        input.block_at_registration.push(s.uid_get(
+            "Subtensor.BlockAtRegistration",
+            netuid,
+            uid,
+        )?);
         input
             .validator_permit
             .push(s.uid_get("Subtensor.ValidatorPermit", netuid, uid)?);
@@ -373,24 +377,20 @@ fn owner_of(s: &State<'_>, hotkey: &PublicKey) -> DResult<PublicKey> {
 }
 
 fn hotkey_info(s: &State<'_>, netuid: u16, hotkey: &PublicKey) -> DResult<HotkeyInfo<PublicKey>> {
+    let owner = owner_of(s, hotkey)?;
     Ok(HotkeyInfo {
-        owner: owner_of(s, hotkey)?,
+        autostake_dest: stake::auto_stake_destination(s, &owner, netuid)?,
+        owner,
         alpha_stake: hotkey_alpha(s, netuid, hotkey)?,
         root_stake: hotkey_alpha(s, 0, hotkey)?,
         take: delegate_take(s, hotkey)?,
         childkey_take: 0,
         parents: Vec::new(),
         children_proportions: Vec::new(),
-        autostake_dest: None,
     })
 }
 
-fn distribute(
-    s: &mut State<'_>,
-    netuid: u16,
-    pending: Pending,
-    out: &EpochOutput,
-) -> DResult<()> {
+fn distribute(s: &mut State<'_>, netuid: u16, pending: Pending, out: &EpochOutput) -> DResult<()> {
     let owner: Option<PublicKey> = s.get(&subnet_key("Subtensor.SubnetOwner", netuid))?;
     let owner_hotkey: Option<PublicKey> =
         s.get(&subnet_key("Subtensor.SubnetOwnerHotkey", netuid))?;

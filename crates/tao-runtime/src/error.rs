@@ -464,13 +464,17 @@ pub enum DispatchError {
         netuid: u16,
     },
     /// `HotKeyAccountNotExists`: the hotkey has no owner (never registered anywhere).
-    #[error("HotKeyAccountNotExists: hotkey {hotkey} is not registered; register it on a subnet first")]
+    #[error(
+        "HotKeyAccountNotExists: hotkey {hotkey} is not registered; register it on a subnet first"
+    )]
     HotKeyAccountNotExists {
         /// Hotkey (SS58).
         hotkey: String,
     },
     /// `NotEnoughStakeToWithdraw`: the position is smaller than the amount.
-    #[error("NotEnoughStakeToWithdraw: stake on subnet {netuid} is {stake} alpha RAO, asked {amount}")]
+    #[error(
+        "NotEnoughStakeToWithdraw: stake on subnet {netuid} is {stake} alpha RAO, asked {amount}"
+    )]
     NotEnoughStakeToWithdraw {
         /// Subnet.
         netuid: u16,
@@ -514,12 +518,22 @@ pub enum DispatchError {
         max: u16,
     },
     /// `DelegateTxRateLimitExceeded`: take increases are rate limited.
-    #[error("DelegateTxRateLimitExceeded: last take change at block {last}, retry at block {retry_at}")]
+    #[error(
+        "DelegateTxRateLimitExceeded: last take change at block {last}, retry at block {retry_at}"
+    )]
     DelegateTxRateLimitExceeded {
         /// Last change.
         last: u64,
         /// First block a new increase is accepted.
         retry_at: u64,
+    },
+    /// `SameAutoStakeHotkeyAlreadySet`.
+    #[error("SameAutoStakeHotkeyAlreadySet: incentive on subnet {netuid} already goes to {hotkey}")]
+    SameAutoStakeHotkeyAlreadySet {
+        /// Subnet.
+        netuid: u16,
+        /// Hotkey (SS58).
+        hotkey: String,
     },
     /// Stake moved between hotkeys on the same subnet to itself.
     #[error("SameStakeOrigin: origin and destination are the same position")]

@@ -5,10 +5,10 @@
 use serde::Serialize;
 use tao_crypto::PublicKey;
 
+use crate::coinbase;
 use crate::error::DispatchError;
 use crate::hyperparams::{GlobalParam, Hyperparam, Setter};
 use crate::neurons;
-use crate::coinbase;
 use crate::pool::{self, SUBNET_ALPHA_IN, SUBNET_ALPHA_OUT, SUBNET_TAO};
 use crate::stake;
 use crate::state::State;

@@ -15,15 +15,15 @@
 use tao_crypto::{PublicKey, Signature};
 
 use crate::admin;
-use crate::coinbase;
 use crate::balances::{self, BURNED, TOTAL_ISSUANCE};
 use crate::call::Call;
+use crate::coinbase;
 use crate::error::{BlockError, DispatchError, TxError};
 use crate::neurons;
+use crate::stake::{self, Limit, Transition};
 use crate::state::State;
 use crate::storage::DResult;
 use crate::store::{ChangeSet, Hash, Store, blake2_256};
-use crate::stake::{self, Limit, Transition};
 use crate::subnets;
 use crate::tx::{Transaction, fee};
 use crate::types::{AxonInfo, EXISTENTIAL_DEPOSIT, Event, PrometheusInfo};
@@ -414,6 +414,9 @@ fn dispatch(
                 limit_price: *limit_price,
             };
             stake::transition(s, &t, author, ev).map(|_| ())
+        }
+        Call::SetColdkeyAutoStakeHotkey { netuid, hotkey } => {
+            stake::set_auto_stake_hotkey(s, who, *netuid, hotkey, ev)
         }
         Call::DecreaseTake { hotkey, take } => stake::decrease_take(s, who, hotkey, *take, now, ev),
         Call::IncreaseTake { hotkey, take } => stake::increase_take(s, who, hotkey, *take, now, ev),

@@ -21,9 +21,7 @@
 //! per origin alpha, ×1e9.
 
 use tao_crypto::PublicKey;
-use tao_econ::pool::{
-    self as econ_pool, DEFAULT_MIN_STAKE, FeeDest, MAX_PRICE, SwapError,
-};
+use tao_econ::pool::{self as econ_pool, DEFAULT_MIN_STAKE, FeeDest, MAX_PRICE, SwapError};
 
 use crate::balances::{self, BURNED, TOTAL_ISSUANCE};
 use crate::codec::Decode;
@@ -46,6 +44,8 @@ pub const STAKING_HOTKEYS: &str = "Subtensor.StakingHotkeys";
 pub const DELEGATES: &str = "Subtensor.Delegates";
 /// `LastTxBlockDelegateTake[hotkey]`.
 pub const LAST_TAKE_CHANGE: &str = "Subtensor.LastTxBlockDelegateTake";
+/// `AutoStakeDestination[coldkey][netuid]`: where the coldkey's miner incentive is staked.
+pub const AUTO_STAKE_DESTINATION: &str = "Subtensor.AutoStakeDestination";
 /// `DefaultDelegateTake`: 18% of 65535.
 pub const DEFAULT_DELEGATE_TAKE: u16 = 11_796;
 /// One TAO per alpha in the limit-price convention (RAO per alpha × 1e9 / 1e9).
@@ -203,7 +203,10 @@ pub fn debit(
     } else {
         total.saturating_sub(alpha)
     };
-    s.put(hotkey_key(TOTAL_HOTKEY_SHARES, netuid, hotkey), &shares_left);
+    s.put(
+        hotkey_key(TOTAL_HOTKEY_SHARES, netuid, hotkey),
+        &shares_left,
+    );
     s.put(hotkey_key(TOTAL_HOTKEY_ALPHA, netuid, hotkey), &alpha_left);
     Ok(())
 }
@@ -298,7 +301,9 @@ fn buy(
         s.subnet_put(
             pool::SUBNET_TAO,
             0,
-            &reserve.checked_add(tao).ok_or_else(|| overflow("SubnetTAO"))?,
+            &reserve
+                .checked_add(tao)
+                .ok_or_else(|| overflow("SubnetTAO"))?,
         );
         return Ok((tao, tao, 0));
     }
@@ -547,7 +552,13 @@ pub fn transition(
                 amount: t.alpha,
             });
         }
-        debit(s, t.origin_netuid, &t.origin_hotkey, &t.origin_coldkey, t.alpha)?;
+        debit(
+            s,
+            t.origin_netuid,
+            &t.origin_hotkey,
+            &t.origin_coldkey,
+            t.alpha,
+        )?;
         credit(s, t.dest_netuid, &t.dest_hotkey, &t.dest_coldkey, t.alpha)?;
         t.alpha
     } else {
@@ -674,4 +685,57 @@ fn set_take(s: &mut State<'_>, hotkey: &PublicKey, take: u16, now: u64, ev: &mut
         hotkey: *hotkey,
         take,
     });
+}
+
+/// `AutoStakeDestination[coldkey][netuid]`, if set.
+pub fn auto_stake_destination(
+    s: &State<'_>,
+    coldkey: &PublicKey,
+    netuid: u16,
+) -> DResult<Option<PublicKey>> {
+    s.get(
+        &Key::item(AUTO_STAKE_DESTINATION)
+            .acc(coldkey)
+            .u16(netuid)
+            .build(),
+    )
+}
+
+/// `set_coldkey_auto_stake_hotkey(netuid, hotkey)`: the signer's miner incentive on `netuid`
+/// is staked to `hotkey` (registered there) instead of the mining hotkey.
+pub fn set_auto_stake_hotkey(
+    s: &mut State<'_>,
+    coldkey: &PublicKey,
+    netuid: u16,
+    hotkey: &PublicKey,
+    ev: &mut Vec<Event>,
+) -> DResult<()> {
+    if !s.subnet_exists(netuid)? {
+        return Err(DispatchError::SubnetNotExists { netuid });
+    }
+    if s.uid_of(netuid, hotkey)?.is_none() {
+        return Err(DispatchError::HotKeyNotRegisteredInSubNet {
+            netuid,
+            hotkey: hotkey.to_ss58(),
+        });
+    }
+    if auto_stake_destination(s, coldkey, netuid)? == Some(*hotkey) {
+        return Err(DispatchError::SameAutoStakeHotkeyAlreadySet {
+            netuid,
+            hotkey: hotkey.to_ss58(),
+        });
+    }
+    s.put(
+        Key::item(AUTO_STAKE_DESTINATION)
+            .acc(coldkey)
+            .u16(netuid)
+            .build(),
+        hotkey,
+    );
+    ev.push(Event::AutoStakeDestinationSet {
+        coldkey: *coldkey,
+        netuid,
+        hotkey: *hotkey,
+    });
+    Ok(())
 }

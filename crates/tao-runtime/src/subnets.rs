@@ -274,11 +274,15 @@ pub fn dissolve(s: &mut State<'_>, netuid: u16, ev: &mut Vec<Event>) -> DResult<
                 s.delete(hotkey_key(item, netuid, &hotkey));
             }
         }
-        for item in UID_ITEMS.iter().chain(crate::coinbase::EPOCH_UID_ITEMS).chain(&[
-            "Subtensor.Keys",
-            "Subtensor.BlockAtRegistration",
-            "Subtensor.LastUpdate",
-        ]) {
+        for item in UID_ITEMS
+            .iter()
+            .chain(crate::coinbase::EPOCH_UID_ITEMS)
+            .chain(&[
+                "Subtensor.Keys",
+                "Subtensor.BlockAtRegistration",
+                "Subtensor.LastUpdate",
+            ])
+        {
             s.delete(uid_key(item, netuid, uid));
         }
     }

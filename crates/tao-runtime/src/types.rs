@@ -275,6 +275,15 @@ pub enum Event {
         /// New take, fraction of 65535.
         take: u16,
     },
+    /// `AutoStakeDestinationSet`: a coldkey's miner incentive on a subnet goes to `hotkey`.
+    AutoStakeDestinationSet {
+        /// Coldkey.
+        coldkey: PublicKey,
+        /// Subnet.
+        netuid: u16,
+        /// Destination hotkey.
+        hotkey: PublicKey,
+    },
     /// A subnet's epoch ran and its drained buckets were distributed.
     EpochRun {
         /// Subnet.

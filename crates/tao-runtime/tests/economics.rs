@@ -8,7 +8,9 @@ use std::collections::BTreeMap;
 use common::*;
 use tao_econ::U96F32;
 use tao_econ::emission::block_emission_for_issuance;
-use tao_runtime::coinbase::{self, ALPHA_OUT_EMISSION, MINTED, PENDING_OWNER_CUT, PENDING_SERVER, PENDING_VALIDATOR};
+use tao_runtime::coinbase::{
+    self, ALPHA_OUT_EMISSION, MINTED, PENDING_OWNER_CUT, PENDING_SERVER, PENDING_VALIDATOR,
+};
 use tao_runtime::state::{Key, State};
 use tao_runtime::storage::subnet_key;
 use tao_runtime::{Call, Event, Hyperparam, Store, stake};
@@ -112,7 +114,11 @@ impl Net {
     fn set_weights(&mut self) {
         for &netuid in &self.netuids.clone() {
             for (i, (_, hot)) in self.validators.clone().iter().enumerate() {
-                let weights = if i == 0 { vec![1, 2, 3, 4] } else { vec![4, 3, 2, 1] };
+                let weights = if i == 0 {
+                    vec![1, 2, 3, 4]
+                } else {
+                    vec![4, 3, 2, 1]
+                };
                 self.chain.ok(
                     hot,
                     Call::SetWeights {
@@ -294,11 +300,19 @@ fn every_reward_matches_yuma_and_take_rules_to_the_rao() {
                     continue;
                 };
                 assert_eq!(*root, 0, "no root stake in this scenario");
-                let expected =
-                    expected_after_epoch(&net, &pre, *netuid, (*server, *validator, *owner_cut), now);
+                let expected = expected_after_epoch(
+                    &net,
+                    &pre,
+                    *netuid,
+                    (*server, *validator, *owner_cut),
+                    now,
+                );
                 for ((h, c), want) in expected {
                     let got = stake_of(&net.chain, *netuid, &h, &c);
-                    assert_eq!(got, want, "netuid {netuid} block {now} hotkey {h:?} coldkey {c:?}");
+                    assert_eq!(
+                        got, want,
+                        "netuid {netuid} block {now} hotkey {h:?} coldkey {c:?}"
+                    );
                     checked_accounts += 1;
                 }
                 epochs += 1;
@@ -310,7 +324,12 @@ fn every_reward_matches_yuma_and_take_rules_to_the_rao() {
     assert!(checked_accounts >= 20 * 9);
     // Miners and validators really earned something.
     let netuid = net.netuids[0];
-    let miner = stake_of(&net.chain, netuid, &net.miners[3].public(), &pair("//Eve").public());
+    let miner = stake_of(
+        &net.chain,
+        netuid,
+        &net.miners[3].public(),
+        &pair("//Eve").public(),
+    );
     let nominator = stake_of(
         &net.chain,
         netuid,
@@ -379,7 +398,11 @@ fn block_split_is_41_41_18() {
     let ppm = |x: u64| x as u128 * 1_000_000 / emitted as u128;
     assert_eq!(ppm(owner), 179_995, "owner");
     assert!(ppm(miners).abs_diff(410_002) <= 1, "miners {}", ppm(miners));
-    assert!(ppm(validators).abs_diff(410_002) <= 1, "validators {}", ppm(validators));
+    assert!(
+        ppm(validators).abs_diff(410_002) <= 1,
+        "validators {}",
+        ppm(validators)
+    );
     // Everything emitted is accounted for: the buckets sum to the emission to the RAO.
     assert!(emitted - (owner + miners + validators) <= 3 * 300);
 }
@@ -455,4 +478,49 @@ fn issuance_never_exceeds_the_cap_and_follows_the_schedule() {
     assert!(get_u64(&c, key) <= cap);
 }
 
-
+#[test]
+fn auto_stake_destination_receives_the_miner_incentive() {
+    let mut net = network(1);
+    let netuid = net.netuids[0];
+    let eve = pair("//Eve");
+    let dest = net.miners[0].public();
+    net.chain.ok(
+        &eve,
+        Call::SetColdkeyAutoStakeHotkey {
+            netuid,
+            hotkey: dest,
+        },
+    );
+    assert_eq!(
+        net.chain.err(
+            &eve,
+            Call::SetColdkeyAutoStakeHotkey {
+                netuid,
+                hotkey: dest,
+            },
+        ),
+        tao_runtime::DispatchError::SameAutoStakeHotkeyAlreadySet {
+            netuid,
+            hotkey: dest.to_ss58(),
+        }
+    );
+    let others: Vec<PublicKey> = net.miners[1..].iter().map(|m| m.public()).collect();
+    let before: Vec<u64> = others
+        .iter()
+        .map(|h| stake_of(&net.chain, netuid, h, &eve.public()))
+        .collect();
+    let dest_before = stake_of(&net.chain, netuid, &dest, &eve.public());
+    for _ in 0..3 {
+        net.set_weights();
+        net.chain.advance(10);
+    }
+    let after: Vec<u64> = others
+        .iter()
+        .map(|h| stake_of(&net.chain, netuid, h, &eve.public()))
+        .collect();
+    assert_eq!(
+        before, after,
+        "incentive of other miners no longer stays on them"
+    );
+    assert!(stake_of(&net.chain, netuid, &dest, &eve.public()) > dest_before);
+}

@@ -66,7 +66,11 @@ fn add_then_remove_returns_at_most_what_was_put_in() {
     assert!(after < before, "a round trip cannot gain");
     // Lost at most: transaction fees, two swap fees (33/65535 each) and rounding.
     let swap_fees = 2 * (10 * TAO * 33 / 65_535);
-    assert!(before - after <= fees + swap_fees + 1_000, "lost {}", before - after);
+    assert!(
+        before - after <= fees + swap_fees + 1_000,
+        "lost {}",
+        before - after
+    );
     assert!(before - after >= fees, "lost less than the fees");
 }
 
@@ -158,7 +162,10 @@ fn limit_orders_never_execute_beyond_the_limit() {
     );
     let end = price(&c, netuid);
     assert!(end >= floor, "price {end} below floor {floor}");
-    assert!(position(&c, netuid, &hot, &charlie()) > 0, "the limit kept part of the stake");
+    assert!(
+        position(&c, netuid, &hot, &charlie()) > 0,
+        "the limit kept part of the stake"
+    );
 }
 
 #[test]
@@ -249,7 +256,12 @@ fn moves_swaps_and_transfers() {
         },
     );
     assert_eq!(e, DispatchError::TransferDisallowed { netuid });
-    c.ok(&pair("//Ferdie"), Call::UnstakeAll { hotkey: hot.public() });
+    c.ok(
+        &pair("//Ferdie"),
+        Call::UnstakeAll {
+            hotkey: hot.public(),
+        },
+    );
     assert_eq!(position(&c, netuid, &hot, &pair("//Ferdie")), 0);
 }
 
