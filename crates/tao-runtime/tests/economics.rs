@@ -338,6 +338,37 @@ fn every_reward_matches_yuma_and_take_rules_to_the_rao() {
     );
     assert!(miner > 0);
     assert!(nominator > 0);
+    assert_tao_conserved(&net.chain);
+}
+
+/// TAO issuance equals free balances plus pool reserves, and genesis plus minted equals
+/// issuance plus everything burned or recycled.
+fn assert_tao_conserved(c: &Chain) {
+    let state = State::new(&c.store);
+    let free: u64 = c
+        .store
+        .iter_prefix(b"System.Account/")
+        .into_iter()
+        .map(|(k, _)| {
+            let who = PublicKey(k[k.len() - 32..].try_into().unwrap());
+            state.account(&who).unwrap().free
+        })
+        .sum();
+    let pools: u64 = tao_runtime::read::subnets(&c.store)
+        .unwrap()
+        .iter()
+        .map(|s| s.tao_in)
+        .sum();
+    let issuance = state.counter("Balances.TotalIssuance").unwrap();
+    assert_eq!(free + pools, issuance);
+    let minted = state.counter(MINTED).unwrap();
+    let removed =
+        state.counter("Balances.Burned").unwrap() + state.counter("Subtensor.Recycled").unwrap();
+    assert_eq!(
+        issuance + removed,
+        6 * tao_runtime::genesis::DEV_BALANCE + minted
+    );
+    assert!(minted > 0);
 }
 
 #[test]
