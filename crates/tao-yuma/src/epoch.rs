@@ -5,6 +5,7 @@
 //! walks only the stored entries; every such shortcut computes the same numbers because the
 //! skipped cells are exact zeros that the reference discards.
 
+use std::borrow::Cow;
 use std::cmp::Ordering;
 
 use substrate_fixed::types::{I32F32, I64F64};
@@ -247,6 +248,80 @@ fn weighted_median_cols(
     n: usize,
     kappa: I32F32,
 ) -> Vec<I32F32> {
+    // Scores of normalised rows are at most 1, so `u64` keys fit unless a row sum wrapped.
+    let narrow = active_stake.len() <= 1 << NarrowKey::VOTER_BITS
+        && weights.max_bits() < 1i64 << (u64::BITS - NarrowKey::VOTER_BITS - 1);
+    if narrow {
+        weighted_median_keyed::<NarrowKey>(active_stake, weights, n, kappa)
+    } else {
+        weighted_median_keyed::<WideKey>(active_stake, weights, n, kappa)
+    }
+}
+
+/// A sort key for one positive score in a column: orders by score, remembers the voter.
+trait MedianKey: Ord + Copy + Default {
+    /// The key of positive `score` cast by voter number `voter`.
+    fn new(score: I32F32, voter: usize) -> Self;
+    /// The score back.
+    fn score(self) -> I32F32;
+    /// The voter number back.
+    fn voter(self) -> usize;
+}
+
+/// `score << 16 | voter` in 64 bits, for scores below 2^47 raw and at most 2^16 voters: the
+/// common case, sorting as plain integers.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
+struct NarrowKey(u64);
+
+impl NarrowKey {
+    /// Bits holding the voter number.
+    const VOTER_BITS: u32 = 16;
+}
+
+impl MedianKey for NarrowKey {
+    #[inline]
+    fn new(score: I32F32, voter: usize) -> Self {
+        let score = u64::try_from(score.to_bits()).unwrap_or(0);
+        let voter = u64::try_from(voter).unwrap_or(0) & ((1 << Self::VOTER_BITS) - 1);
+        Self(score << Self::VOTER_BITS | voter)
+    }
+
+    #[inline]
+    fn score(self) -> I32F32 {
+        I32F32::from_bits(i64::try_from(self.0 >> Self::VOTER_BITS).unwrap_or(0))
+    }
+
+    #[inline]
+    fn voter(self) -> usize {
+        usize::try_from(self.0 & ((1 << Self::VOTER_BITS) - 1)).unwrap_or(usize::MAX)
+    }
+}
+
+/// `(score, voter)` for any positive score and voter count.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
+struct WideKey(i64, usize);
+
+impl MedianKey for WideKey {
+    fn new(score: I32F32, voter: usize) -> Self {
+        Self(score.to_bits(), voter)
+    }
+
+    fn score(self) -> I32F32 {
+        I32F32::from_bits(self.0)
+    }
+
+    fn voter(self) -> usize {
+        self.1
+    }
+}
+
+/// [`weighted_median_cols`] with the column entries sorted as `K` keys.
+fn weighted_median_keyed<K: MedianKey>(
+    active_stake: &[I32F32],
+    weights: &Csr,
+    n: usize,
+    kappa: I32F32,
+) -> Vec<I32F32> {
     // Positive stakes, re-normalised.
     let mut use_stake: Vec<I32F32> = active_stake.iter().copied().filter(|&s| s > ZERO).collect();
     normalize(&mut use_stake);
@@ -255,10 +330,10 @@ fn weighted_median_cols(
     if voters == 0 {
         return median;
     }
-    let stake_sum = wrapping_sum(use_stake.iter().copied());
-    let minority = stake_sum.saturating_sub(kappa);
+    let stake_sum = wrapping_sum(use_stake.iter().copied()).to_bits();
+    let minority = I32F32::from_bits(stake_sum).saturating_sub(kappa).to_bits();
 
-    // Transpose the voters' positive entries into per-column lists of (score, stake).
+    // Transpose the voters' positive entries into per-column key lists.
     let mut counts = vec![0usize; n + 1];
     for (i, &s) in active_stake.iter().enumerate() {
         if s > ZERO {
@@ -278,57 +353,56 @@ fn weighted_median_cols(
             *c += prev;
         }
     }
-    let total_entries = counts.get(n).copied().unwrap_or(0);
     let mut fill = counts.clone();
-    let mut entries: Vec<(I32F32, I32F32)> = vec![(ZERO, ZERO); total_entries];
-    let mut k = 0usize;
+    let mut keys: Vec<K> = vec![K::default(); counts.get(n).copied().unwrap_or(0)];
+    let mut voter = 0usize;
     for (i, &s) in active_stake.iter().enumerate() {
         if s > ZERO {
-            let voter_stake = use_stake.get(k).copied().unwrap_or(ZERO);
             let (cols, vals) = weights.row(i);
             for (&j, &w) in cols.iter().zip(vals) {
                 if w > ZERO
                     && let Some(pos) = fill.get_mut(usize::from(j))
                 {
-                    if let Some(e) = entries.get_mut(*pos) {
-                        *e = (w, voter_stake);
+                    if let Some(e) = keys.get_mut(*pos) {
+                        *e = K::new(w, voter);
                     }
                     *pos += 1;
                 }
             }
-            k += 1;
+            voter += 1;
         }
     }
 
+    let stake_of = |key: K| use_stake.get(key.voter()).map_or(0, |s| s.to_bits());
     for (j, med) in median.iter_mut().enumerate() {
         let start = counts.get(j).copied().unwrap_or(0);
         let end = counts.get(j + 1).copied().unwrap_or(start);
-        let Some(column) = entries.get_mut(start..end) else {
+        let Some(column) = keys.get_mut(start..end) else {
             continue;
         };
-        column.sort_unstable_by_key(|&(score, _)| score);
-        let positive_stake = column.iter().fold(0i64, |acc, &(_, s)| acc + s.to_bits());
+        column.sort_unstable();
         let mut cumulative: i64 = 0;
         if column.len() < voters {
             // Voters without a positive entry score 0.
-            cumulative = stake_sum.to_bits() - positive_stake;
-            if cumulative > minority.to_bits() {
-                *med = ZERO;
+            let positive_stake = column.iter().fold(0i64, |acc, &key| acc + stake_of(key));
+            cumulative = stake_sum - positive_stake;
+            if cumulative > minority {
                 continue;
             }
         }
         // With no crossing the reference ends on the largest score.
         let mut result = ZERO;
         let mut idx = 0;
-        while let Some(&(score, _)) = column.get(idx) {
-            while let Some(&(s2, st)) = column.get(idx)
-                && s2 == score
+        while let Some(&key) = column.get(idx) {
+            let score = key.score();
+            while let Some(&k2) = column.get(idx)
+                && k2.score() == score
             {
-                cumulative += st.to_bits();
+                cumulative += stake_of(k2);
                 idx += 1;
             }
             result = score;
-            if cumulative > minority.to_bits() {
+            if cumulative > minority {
                 break;
             }
         }
@@ -360,12 +434,12 @@ fn clip(weights: &Csr, consensus: &[I32F32]) -> Csr {
 
 /// `weights + ratio · (clipped − weights)` keeping positive results (`interpolate_sparse`);
 /// `ratio == 0` returns the weights and `ratio == 1` the clipped weights unchanged.
-fn interpolate(weights: &Csr, clipped: &Csr, ratio: I32F32) -> Csr {
+fn interpolate<'a>(weights: &'a Csr, clipped: &'a Csr, ratio: I32F32) -> Cow<'a, Csr> {
     if ratio == ZERO {
-        return weights.clone();
+        return Cow::Borrowed(weights);
     }
     if ratio == ONE {
-        return clipped.clone();
+        return Cow::Borrowed(clipped);
     }
     let mut out = Csr::with_capacity(weights.rows(), weights.nnz());
     for i in 0..weights.rows() {
@@ -386,7 +460,7 @@ fn interpolate(weights: &Csr, clipped: &Csr, ratio: I32F32) -> Csr {
         }
         out.end_row();
     }
-    out
+    Cow::Owned(out)
 }
 
 /// Stored bonds with pairs to uids `>= n` and to uids registered since the last epoch dropped,
@@ -497,11 +571,11 @@ fn yuma3_bonds(
     let bonds = load_bonds(input, last_tempo, u16_proportion);
     let liquid = input.liquid_alpha_enabled && consensus.iter().any(|&c| c != ZERO);
     let ema_bonds = if liquid {
-        let la = LiquidAlpha {
-            low: u16_proportion(input.alpha_low),
-            high: u16_proportion(input.alpha_high),
-            steepness: I32F32::from_num(input.alpha_sigmoid_steepness),
-        };
+        let la = LiquidAlpha::new(
+            u16_proportion(input.alpha_low),
+            u16_proportion(input.alpha_high),
+            I32F32::from_num(input.alpha_sigmoid_steepness),
+        );
         ema_liquid(weights_for_bonds, &bonds, consensus, &la)
     } else {
         ema(
@@ -537,13 +611,8 @@ fn classic_bonds(
     let n = usize::from(input.n);
     let mut bonds = load_bonds(input, last_tempo, I32F32::from_num);
     bonds.col_normalize(n);
-    let mut delta = weights_for_bonds.clone();
-    for i in 0..delta.rows() {
-        let a = active_stake.get(i).copied().unwrap_or(ZERO);
-        for v in delta.row_mut(i).1 {
-            *v = v.saturating_mul(a);
-        }
-    }
+    let mut delta = weights_for_bonds
+        .map_rows(|i, v| v.saturating_mul(active_stake.get(i).copied().unwrap_or(ZERO)));
     delta.col_normalize(n);
     let mut ema_bonds = ema(
         &delta,
@@ -632,11 +701,14 @@ mod tests {
                 w.end_row();
             }
             let kappa = u16_proportion(kappa);
-            let fast = weighted_median_cols(&stake, &w, n, kappa);
+            let narrow = weighted_median_keyed::<NarrowKey>(&stake, &w, n, kappa);
+            let wide = weighted_median_keyed::<WideKey>(&stake, &w, n, kappa);
+            proptest::prop_assert_eq!(&narrow, &wide);
+            proptest::prop_assert_eq!(&narrow, &weighted_median_cols(&stake, &w, n, kappa));
             let mut use_stake: Vec<I32F32> = stake.iter().copied().filter(|&s| s > ZERO).collect();
             normalize(&mut use_stake);
             let total = wrapping_sum(use_stake.iter().copied());
-            for (j, &fast_j) in fast.iter().enumerate() {
+            for (j, &fast_j) in narrow.iter().enumerate() {
                 let score: Vec<I32F32> = (0..rows.len())
                     .filter(|&i| stake[i] > ZERO)
                     .map(|i| {

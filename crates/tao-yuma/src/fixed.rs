@@ -37,6 +37,94 @@ pub fn checked_div(x: I32F32, y: I32F32) -> Option<I32F32> {
         .map(I32F32::from_bits)
 }
 
+/// A divisor prepared once for many truncating divisions by the same value (a column sum, a
+/// row sum): multiply-and-shift instead of a hardware division per entry, with exactly
+/// [`checked_div`]'s quotients (Granlund and Montgomery, "Division by invariant integers using
+/// multiplication", 1994, figure 4.1, on the odd part of the divisor).
+#[derive(Clone, Copy, Debug)]
+pub struct Divisor {
+    /// The divisor itself, for the inputs the fast path does not cover.
+    y: I32F32,
+    /// Trailing zero bits of a positive divisor's raw bits; `None` for a divisor `<= 0`.
+    zeros: Option<u32>,
+    /// The multiplier `m'` for the odd part `d'` of the raw divisor.
+    magic: u64,
+    /// `min(l, 1)` with `l = ceil(log2 d')`.
+    shift1: u32,
+    /// `max(l - 1, 0)`.
+    shift2: u32,
+}
+
+impl Divisor {
+    /// Prepares division by `y` (any value; zero and negative divisors take the slow path).
+    pub fn new(y: I32F32) -> Self {
+        let bits = y.to_bits();
+        let Ok(d) = u64::try_from(bits) else {
+            return Self::slow(y);
+        };
+        if d == 0 {
+            return Self::slow(y);
+        }
+        Self::positive(d)
+    }
+
+    /// Prepares division by the positive raw value `d` (`d < 2^63`).
+    const fn positive(d: u64) -> Self {
+        let zeros = d.trailing_zeros();
+        let odd = d >> zeros;
+        let l = u64::BITS - (odd - 1).leading_zeros();
+        let span = (1u128 << l) - odd as u128;
+        // m' = floor(2^64 · (2^l − d') / d') + 1 < 2^64 because d' > 2^(l−1).
+        let magic = ((span << 64) / odd as u128 + 1) as u64;
+        Self {
+            y: I32F32::from_bits(d as i64),
+            zeros: Some(zeros),
+            magic,
+            shift1: if l < 1 { l } else { 1 },
+            shift2: if l > 0 { l - 1 } else { 0 },
+        }
+    }
+
+    /// A divisor that always defers to [`checked_div`].
+    fn slow(y: I32F32) -> Self {
+        Self {
+            y,
+            zeros: None,
+            magic: 0,
+            shift1: 0,
+            shift2: 0,
+        }
+    }
+
+    /// `x / y` truncated, `None` on division by zero or overflow (as [`checked_div`]).
+    #[inline(always)]
+    pub fn checked_div(&self, x: I32F32) -> Option<I32F32> {
+        if let (Some(zeros), Ok(ux)) = (self.zeros, u64::try_from(x.to_bits())) {
+            // floor(x·2^32 / (d'·2^z)) = floor(floor(x·2^32 / 2^z) / d').
+            let numerator = (u128::from(ux) << 32) >> zeros;
+            if let Ok(n) = u64::try_from(numerator) {
+                let t1 = u64::try_from((u128::from(self.magic) * u128::from(n)) >> 64).unwrap_or(0);
+                let q = (t1 + ((n - t1) >> self.shift1)) >> self.shift2;
+                return i64::try_from(q).ok().map(I32F32::from_bits);
+            }
+        }
+        self.slow_div(x)
+    }
+
+    /// The inputs outside the fast path: negative or very large `x`, divisors `<= 0`.
+    #[cold]
+    #[inline(never)]
+    fn slow_div(&self, x: I32F32) -> Option<I32F32> {
+        checked_div(x, self.y)
+    }
+
+    /// `x / y`, or 0 when `y == 0` or the quotient overflows (as [`safe_div`]).
+    #[inline(always)]
+    pub fn safe_div(&self, x: I32F32) -> I32F32 {
+        self.checked_div(x).unwrap_or(ZERO)
+    }
+}
+
 /// `x / y`, or 0 when `y == 0` or the quotient overflows (subtensor's `safe_div`).
 #[inline]
 pub fn safe_div(x: I32F32, y: I32F32) -> I32F32 {
@@ -53,6 +141,17 @@ fn saturating_div(x: I32F32, y: I32F32) -> I32F32 {
     })
 }
 
+/// The series divisors `2, 3, …, 31` of [`exp`], prepared at compile time.
+const SERIES_DIVISORS: [Divisor; 30] = {
+    let mut table = [Divisor::positive(2 << 32); 30];
+    let mut k = 0;
+    while k < table.len() {
+        table[k] = Divisor::positive((k as u64 + 2) << 32);
+        k += 1;
+    }
+    table
+};
+
 /// The reference's `transcendental::exp` for 32.32 input and output: the Taylor series
 /// `1 + x + Σ_{i=2}^{31} x^i / i!` built term by term with truncating arithmetic, inverted for
 /// negative `x`; `None` on overflow.
@@ -67,10 +166,14 @@ fn exp(x: I32F32) -> Option<I32F32> {
     let operand = if neg { x.checked_neg()? } else { x };
     let mut result = operand.checked_add(ONE)?;
     let mut term = operand;
-    for i in 2..32 {
+    for divisor in &SERIES_DIVISORS {
         term = term.checked_mul(operand)?;
-        term = checked_div(term, I32F32::from_bits(i << 32))?;
+        term = divisor.checked_div(term)?;
         result = result.checked_add(term)?;
+        if term == ZERO {
+            // Every later term is 0 too and adds nothing.
+            break;
+        }
     }
     if neg {
         result = checked_div(ONE, result)?;
@@ -126,8 +229,9 @@ pub fn normalize_using_sum(x: &mut [I32F32], sum: I32F32) {
     if sum == ZERO {
         return;
     }
+    let divisor = Divisor::new(sum);
     for value in x.iter_mut() {
-        *value = safe_div(*value, sum);
+        *value = divisor.safe_div(*value);
     }
 }
 
@@ -145,14 +249,28 @@ pub fn exp_safe(input: I32F32) -> I32F32 {
 #[derive(Clone, Copy, Debug)]
 pub struct LiquidAlpha {
     /// Lower bound of the per-bond EMA alpha.
-    pub low: I32F32,
+    low: I32F32,
     /// Upper bound of the per-bond EMA alpha.
-    pub high: I32F32,
-    /// Sigmoid steepness.
-    pub steepness: I32F32,
+    high: I32F32,
+    /// `steepness / −100`, the same for every bond, so divided once.
+    slope: I32F32,
+    /// The alpha at `diff == 0` (weight at or below consensus, the common case), computed once.
+    at_zero: I32F32,
 }
 
 impl LiquidAlpha {
+    /// The parameters of one epoch: alpha bounds and sigmoid steepness.
+    pub fn new(low: I32F32, high: I32F32, steepness: I32F32) -> Self {
+        let mut la = Self {
+            low,
+            high,
+            slope: saturating_div(steepness, I32F32::from_num(-100)),
+            at_zero: ZERO,
+        };
+        la.at_zero = la.alpha_of_diff(ZERO);
+        la
+    }
+
     /// The EMA alpha for one bond (`alpha_sigmoid`): fast when the validator's weight moves
     /// away from consensus (buying) or below its bond (selling), slow otherwise.
     pub fn alpha(&self, consensus: I32F32, weight: I32F32, bond: I32F32) -> I32F32 {
@@ -161,7 +279,16 @@ impl LiquidAlpha {
         } else {
             clamp(bond.saturating_sub(weight), ZERO, ONE)
         };
-        let exponent = saturating_div(self.steepness, I32F32::from_num(-100))
+        if diff == ZERO {
+            return self.at_zero;
+        }
+        self.alpha_of_diff(diff)
+    }
+
+    /// The sigmoid alpha for a clamped distance `diff` in `[0, 1]`.
+    fn alpha_of_diff(&self, diff: I32F32) -> I32F32 {
+        let exponent = self
+            .slope
             .saturating_mul(diff.saturating_sub(I32F32::from_num(0.5)));
         let sigmoid = saturating_div(ONE, ONE.saturating_add(exp_safe(exponent)));
         let alpha = self
@@ -188,6 +315,40 @@ mod tests {
             for (a, b) in [(a, b), (a >> k << k, b >> k << k), (a >> 20, b), (a >> 32 << 32, b >> 30 << 32)] {
                 let (x, y) = (I32F32::from_bits(a), I32F32::from_bits(b));
                 prop_assert_eq!(checked_div(x, y), x.checked_div(y));
+            }
+        }
+
+        #[test]
+        fn prepared_division_matches_checked_div(
+            a in any::<i64>(), b in any::<i64>(), k in 0u32..40, m in 0u32..63,
+        ) {
+            let b_shapes = [b, b >> m, (b >> m) << k, 1i64 << m, (b >> 40) << 32, 0, (b >> m).wrapping_abs().wrapping_neg()];
+            let a_shapes = [a, a >> m, (a >> m) << k, (a >> 31).abs(), (a >> 48) << 32, a & 0xFFFF_FFFF];
+            for b in b_shapes {
+                let divisor = Divisor::new(I32F32::from_bits(b));
+                for a in a_shapes {
+                    let x = I32F32::from_bits(a);
+                    prop_assert_eq!(divisor.checked_div(x), checked_div(x, I32F32::from_bits(b)), "{} / {}", a, b);
+                }
+            }
+        }
+
+        #[test]
+        fn liquid_alpha_matches_the_direct_formula(
+            c in 0i64..=(1 << 32), w in 0i64..=(1 << 32), b in 0i64..=(1 << 32),
+            low in 0u16..=u16::MAX, high in 0u16..=u16::MAX, steepness in 0u16..=u16::MAX,
+        ) {
+            let (low, high) = (u16_proportion(low), u16_proportion(high));
+            let steepness = I32F32::from_num(steepness);
+            let la = LiquidAlpha::new(low, high, steepness);
+            for (c, w, b) in [(c, w, b), (c, c, b), (w, w, w), (c, w, w)] {
+                let (c, w, b) = (I32F32::from_bits(c), I32F32::from_bits(w), I32F32::from_bits(b));
+                let diff = if w >= b { clamp(w.saturating_sub(c), ZERO, ONE) } else { clamp(b.saturating_sub(w), ZERO, ONE) };
+                let exponent = saturating_div(steepness, I32F32::from_num(-100))
+                    .saturating_mul(diff.saturating_sub(I32F32::from_num(0.5)));
+                let sigmoid = saturating_div(ONE, ONE.saturating_add(exp_safe(exponent)));
+                let direct = clamp(low.saturating_add(sigmoid.saturating_mul(high.saturating_sub(low))), low, high);
+                prop_assert_eq!(la.alpha(c, w, b), direct);
             }
         }
 
@@ -251,11 +412,11 @@ mod tests {
 
     #[test]
     fn liquid_alpha_stays_within_bounds() {
-        let la = LiquidAlpha {
-            low: u16_proportion(45875),
-            high: u16_proportion(58982),
-            steepness: I32F32::from_num(1000),
-        };
+        let la = LiquidAlpha::new(
+            u16_proportion(45875),
+            u16_proportion(58982),
+            I32F32::from_num(1000),
+        );
         for (c, w, b) in [(0.1, 0.9, 0.0), (0.5, 0.5, 0.5), (0.9, 0.0, 1.0)] {
             let a = la.alpha(
                 I32F32::from_num(c),

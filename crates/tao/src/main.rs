@@ -14,6 +14,7 @@ struct Cli {
 }
 
 fn main() -> std::process::ExitCode {
+    exit_quietly_on_closed_stdout();
     let cli = Cli::parse();
     match cmd::run(cli.command) {
         Ok(code) => code,
@@ -22,4 +23,23 @@ fn main() -> std::process::ExitCode {
             std::process::ExitCode::FAILURE
         }
     }
+}
+
+/// `tao … | head` closes stdout early; printing then fails with a broken pipe, which `println!`
+/// turns into a panic. A reader that stopped reading is not an error of ours: exit with
+/// success and no message, as tools killed by SIGPIPE appear to a shell pipeline.
+fn exit_quietly_on_closed_stdout() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let message = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or("");
+        if message.contains("failed printing to stdout") && message.contains("Broken pipe") {
+            std::process::exit(0);
+        }
+        default(info);
+    }));
 }

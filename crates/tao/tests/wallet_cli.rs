@@ -461,3 +461,24 @@ fn password_file_decrypts_python_fixture() {
     .failed();
     assert!(run.stderr.contains("NOT valid"), "{}", run.stderr);
 }
+
+#[test]
+fn closed_stdout_is_not_a_crash() {
+    use std::io::Read as _;
+    use std::process::{Command, Stdio};
+    let home = tempfile::tempdir().unwrap();
+    // A reader that closes the pipe before tao writes: `tao … | head -c0`.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tao"))
+        .args(["key", "inspect", "//Alice", "--json"])
+        .env("HOME", home.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let mut stderr = String::new();
+    child.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
+    let status = child.wait().unwrap();
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(status.success(), "{status:?}: {stderr}");
+}
