@@ -739,3 +739,46 @@ pub fn set_auto_stake_hotkey(
     });
     Ok(())
 }
+
+/// Dissolution of `netuid`: pays `pot` TAO to every staker in proportion to its alpha
+/// (floor) and deletes all stake records of the subnet; returns the TAO paid.
+pub fn refund_and_clear(s: &mut State<'_>, netuid: u16, pot: u64) -> DResult<u64> {
+    let prefix = Key::item(ALPHA_SHARES).u16(netuid).build();
+    let mut positions = Vec::new();
+    for (key, _) in s.iter_prefix(&prefix) {
+        let ids = key.get(prefix.len()..).unwrap_or_default();
+        let (Ok(hotkey), Ok(coldkey)) = (
+            <[u8; 32]>::try_from(ids.get(..32).unwrap_or_default()),
+            <[u8; 32]>::try_from(ids.get(32..).unwrap_or_default()),
+        ) else {
+            return Err(DispatchError::CorruptState {
+                key: String::from_utf8_lossy(&key).into_owned(),
+                reason: "stake key is not netuid ‖ hotkey ‖ coldkey".into(),
+            });
+        };
+        let (hotkey, coldkey) = (PublicKey(hotkey), PublicKey(coldkey));
+        positions.push((coldkey, stake(s, netuid, &hotkey, &coldkey)?));
+        s.delete(key);
+    }
+    let total: u128 = positions.iter().map(|(_, a)| u128::from(*a)).sum();
+    let mut paid: u64 = 0;
+    for (coldkey, alpha) in positions {
+        let tao = (u128::from(pot) * u128::from(alpha))
+            .checked_div(total)
+            .and_then(|t| u64::try_from(t).ok())
+            .unwrap_or(0);
+        balances::deposit(s, &coldkey, tao)?;
+        paid = paid.saturating_add(tao);
+    }
+    for item in [
+        TOTAL_HOTKEY_ALPHA,
+        TOTAL_HOTKEY_SHARES,
+        crate::coinbase::ALPHA_DIVIDENDS,
+    ] {
+        let prefix = Key::item(item).u16(netuid).build();
+        for (key, _) in s.iter_prefix(&prefix) {
+            s.delete(key);
+        }
+    }
+    Ok(paid)
+}

@@ -258,15 +258,18 @@ pub fn start_call(
     Ok(())
 }
 
-/// `do_dissolve_network`: recycles the pool TAO (no stakers exist before staking lands; new
-/// subnets get no lock refund) and removes every item of the subnet.
+/// `do_dissolve_network`: the pool's TAO is paid out to the subnet's stakers pro rata to their
+/// alpha (floor), the rounding rest is recycled (the owner gets no lock refund), and every
+/// item of the subnet, stakes included, is removed.
 pub fn dissolve(s: &mut State<'_>, netuid: u16, ev: &mut Vec<Event>) -> DResult<()> {
     if netuid == 0 || !s.subnet_exists(netuid)? {
         return Err(DispatchError::SubnetNotExists { netuid });
     }
     let pot: u64 = s.subnet_get(SUBNET_TAO, netuid)?;
-    s.sub_counter(TOTAL_ISSUANCE, pot)?;
-    s.add_counter(RECYCLED, pot)?;
+    let refunded = crate::stake::refund_and_clear(s, netuid, pot)?;
+    let rest = pot.saturating_sub(refunded);
+    s.sub_counter(TOTAL_ISSUANCE, rest)?;
+    s.add_counter(RECYCLED, rest)?;
     let n = s.subnetwork_n(netuid)?;
     for uid in 0..n {
         if let Some(hotkey) = s.hotkey_of(netuid, uid)? {

@@ -7,7 +7,7 @@ use common::*;
 use proptest::prelude::*;
 use tao_econ::pool::SwapError;
 use tao_runtime::state::State;
-use tao_runtime::{Call, DispatchError, Hyperparam, TxStatus, pool, stake};
+use tao_runtime::{Call, DispatchError, Hyperparam, Store, TxStatus, pool, stake};
 
 const TAO: u64 = 1_000_000_000;
 
@@ -445,4 +445,51 @@ proptest! {
             }
         }
     }
+}
+
+#[test]
+fn dissolving_a_subnet_refunds_its_stakers_and_clears_their_stake() {
+    let (mut c, netuid, hot) = subnet();
+    c.ok(
+        &charlie(),
+        Call::AddStake {
+            hotkey: hot.public(),
+            netuid,
+            amount: 50 * TAO,
+        },
+    );
+    let pot = price_pool_tao(&c, netuid);
+    let before = c.free(&charlie().public());
+    c.ok(
+        &alice(),
+        Call::DissolveNetwork {
+            coldkey: bob().public(),
+            netuid,
+        },
+    );
+    let refund = c.free(&charlie().public()) - before;
+    // Charlie holds all the staked alpha: the whole pool comes back to him (floor).
+    assert!(
+        refund > 50 * TAO && refund <= pot,
+        "refund {refund} of pot {pot}"
+    );
+    assert_eq!(position(&c, netuid, &hot, &charlie()), 0);
+    assert!(
+        c.store
+            .iter_prefix(
+                &tao_runtime::state::Key::item(stake::TOTAL_HOTKEY_ALPHA)
+                    .u16(netuid)
+                    .build()
+            )
+            .is_empty()
+    );
+}
+
+fn price_pool_tao(c: &Chain, netuid: u16) -> u64 {
+    tao_runtime::read::subnets(&c.store)
+        .unwrap()
+        .into_iter()
+        .find(|s| s.netuid == netuid)
+        .unwrap()
+        .tao_in
 }
