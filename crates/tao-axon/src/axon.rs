@@ -37,7 +37,7 @@ use tokio::sync::{Semaphore, mpsc, watch};
 
 use crate::queue::{Permit, Rejected, Scheduler};
 use crate::synapse::{Envelope, Ping, Synapse, VERSION_AS_INT, py_float};
-use crate::wire::{HeaderSynapse, INPUT_OBJ_PREFIX, py_list};
+use crate::wire::{HeaderRef, HeaderSynapse, INPUT_OBJ_PREFIX, py_list};
 
 /// First version whose nonces must also be fresh (7.2.0).
 const V_7_2_0: u64 = 7_002_000;
@@ -198,12 +198,12 @@ fn parse_body<S: Synapse>(call: &Call) -> Result<Envelope<S>, Box<Response<AxonB
 }
 
 fn success_headers<S: Synapse>(env: &Envelope<S>, map: &mut HeaderMap) {
-    HeaderSynapse {
-        name: S::NAME.to_owned(),
+    HeaderRef {
+        name: S::NAME,
         timeout: env.timeout,
-        axon: env.axon.clone(),
-        dendrite: env.dendrite.clone(),
-        computed_body_hash: env.fields.body_hash(),
+        axon: &env.axon,
+        dendrite: &env.dendrite,
+        computed_body_hash: &env.fields.body_hash(),
     }
     .write(map, &[], env.total_size);
 }

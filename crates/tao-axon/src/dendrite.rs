@@ -11,22 +11,30 @@
 //! always  -> dendrite.status_code/message = axon's; dendrite.process_time = elapsed seconds
 //! client-side failures -> 408 timeout, 503 unavailable/disconnected, 422 unparsable
 //! ```
+//!
+//! Connections are HTTP/1.1 keep-alive, pooled per axon address and driven by the task making
+//! the call (no connection task and no cross-task hand-over per request); a request that a
+//! stale pooled connection could not send is retried on another.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::future::{Future, poll_fn};
+use std::pin::{Pin, pin};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::Poll;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, Request, Response, StatusCode, header};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
-use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::{TokioExecutor, TokioTimer};
+use hyper::client::conn::http1;
+use hyper_util::rt::TokioIo;
 use tao_crypto::Pair;
+use tokio::net::TcpStream;
 
 use crate::synapse::{Envelope, Synapse, TerminalInfo, VERSION_AS_INT, py_float};
-use crate::wire::HeaderSynapse;
+use crate::wire::{HeaderRef, HeaderSynapse};
 
 /// Where to reach an axon: the reference's on-chain `AxonInfo` fields the dendrite uses.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -39,12 +47,145 @@ pub struct AxonInfo {
     pub hotkey: String,
 }
 
+/// Idle keep-alive connections older than this are closed instead of reused.
+const IDLE_TIMEOUT: Duration = Duration::from_secs(90);
+/// Idle connections kept per axon address; more are closed when they come back.
+const MAX_IDLE_PER_AXON: usize = 256;
+
+type Driver = http1::Connection<TokioIo<TcpStream>, Full<Bytes>>;
+
+/// One keep-alive HTTP/1.1 connection. The task that has it checked out drives it (no
+/// connection task, no hand-over between tasks per request).
+struct Conn {
+    sender: http1::SendRequest<Full<Bytes>>,
+    driver: Pin<Box<Driver>>,
+    /// False once the driver finished (the connection closed); it is never polled again.
+    open: bool,
+    idle_since: Instant,
+    reused: bool,
+}
+
+/// Why a connection failed while in use.
+enum ConnError {
+    /// The request was never sent (a stale keep-alive connection): safe to retry.
+    NotSent(Box<Request<Full<Bytes>>>),
+    /// Anything else, as text for the 503 message.
+    Broken(String),
+}
+
+impl Conn {
+    async fn connect(host: &str, port: u16) -> std::io::Result<Conn> {
+        let stream = TcpStream::connect((host, port)).await?;
+        stream.set_nodelay(true)?;
+        let (sender, driver) = http1::Builder::new()
+            .handshake(TokioIo::new(stream))
+            .await
+            .map_err(std::io::Error::other)?;
+        Ok(Conn {
+            sender,
+            driver: Box::pin(driver),
+            open: true,
+            idle_since: Instant::now(),
+            reused: false,
+        })
+    }
+
+    /// Polls `fut` to completion while driving the connection. `Err` when the connection
+    /// ended and `fut` could not finish without it.
+    async fn drive<F: Future>(&mut self, fut: F) -> Result<F::Output, String> {
+        let mut fut = pin!(fut);
+        let mut ended = None;
+        poll_fn(|cx| {
+            if self.open
+                && let Poll::Ready(r) = self.driver.as_mut().poll(cx)
+            {
+                self.open = false;
+                ended = Some(r.map_or_else(|e| e.to_string(), |()| "connection closed".into()));
+            }
+            if let Poll::Ready(out) = fut.as_mut().poll(cx) {
+                return Poll::Ready(Ok(out));
+            }
+            match ended.take() {
+                Some(reason) => Poll::Ready(Err(reason)),
+                None if self.open => Poll::Pending,
+                None => Poll::Ready(Err("connection closed".into())),
+            }
+        })
+        .await
+    }
+
+    /// Sends `req` and waits for the response head.
+    async fn send(&mut self, req: Request<Full<Bytes>>) -> Result<Response<Incoming>, ConnError> {
+        let fut = self.sender.try_send_request(req);
+        match self.drive(fut).await {
+            Ok(Ok(resp)) => Ok(resp),
+            Ok(Err(mut e)) => match e.take_message() {
+                Some(req) => Err(ConnError::NotSent(Box::new(req))),
+                None => Err(ConnError::Broken(e.into_error().to_string())),
+            },
+            Err(reason) => Err(ConnError::Broken(reason)),
+        }
+    }
+
+    /// True when the connection is open and has no request in flight, after noticing a close
+    /// by the server that arrived while it was idle.
+    async fn usable(&mut self) -> bool {
+        if self.open {
+            let closed = poll_fn(|cx| Poll::Ready(self.driver.as_mut().poll(cx).is_ready())).await;
+            self.open = !closed;
+        }
+        self.open && self.sender.is_ready()
+    }
+}
+
+/// Idle connections by axon `(host, port)`.
+#[derive(Default)]
+struct Pool {
+    idle: Mutex<HashMap<(String, u16), Vec<Conn>>>,
+}
+
+impl Pool {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<(String, u16), Vec<Conn>>> {
+        // A poisoned lock only means a panic elsewhere mid-push/pop; the map is still sound.
+        self.idle.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// An open idle connection to `host:port`, or a new one.
+    async fn checkout(&self, host: &str, port: u16) -> std::io::Result<Conn> {
+        loop {
+            let conn = self
+                .lock()
+                .get_mut(&(host.to_owned(), port))
+                .and_then(Vec::pop);
+            let Some(mut conn) = conn else { break };
+            if conn.idle_since.elapsed() < IDLE_TIMEOUT && conn.usable().await {
+                conn.reused = true;
+                return Ok(conn);
+            }
+        }
+        Conn::connect(host, port).await
+    }
+
+    /// Returns a connection for reuse if it can carry another request.
+    async fn checkin(&self, host: &str, port: u16, mut conn: Conn) {
+        if !conn.usable().await {
+            return;
+        }
+        conn.idle_since = Instant::now();
+        let mut idle = self.lock();
+        let list = idle.entry((host.to_owned(), port)).or_default();
+        if list.len() < MAX_IDLE_PER_AXON {
+            list.push(conn);
+        }
+    }
+}
+
 struct Inner {
     pair: Pair,
     hotkey: String,
     uuid: String,
     external_ip: String,
-    client: Client<HttpConnector, Full<Bytes>>,
+    pool: Pool,
     last_nonce: AtomicU64,
 }
 
@@ -78,20 +219,13 @@ impl Dendrite {
     /// A dendrite reporting `external_ip` in `bt_header_dendrite_ip`; axons at that IP are
     /// reached through `0.0.0.0`, as the reference does.
     pub fn with_external_ip(pair: Pair, external_ip: &str) -> Dendrite {
-        let mut connector = HttpConnector::new();
-        connector.set_nodelay(true);
-        connector.set_keepalive(Some(Duration::from_secs(60)));
-        let client = Client::builder(TokioExecutor::new())
-            .pool_timer(TokioTimer::new())
-            .pool_idle_timeout(Duration::from_secs(90))
-            .build(connector);
         Dendrite {
             inner: Arc::new(Inner {
                 hotkey: pair.public().to_ss58(),
                 pair,
                 uuid: uuid::Uuid::new_v4().to_string(),
                 external_ip: external_ip.to_owned(),
-                client,
+                pool: Pool::default(),
                 last_nonce: AtomicU64::new(0),
             }),
         }
@@ -119,13 +253,14 @@ impl Dendrite {
         now.max(prev.saturating_add(1))
     }
 
-    /// Fills the terminal fields, signs, and builds the HTTP request.
+    /// Fills the terminal fields, signs, and builds the HTTP request; also returns the host to
+    /// connect to.
     fn prepare<S: Synapse>(
         &self,
         axon: &AxonInfo,
         fields: S,
         timeout: Duration,
-    ) -> (Envelope<S>, Request<Full<Bytes>>) {
+    ) -> (Envelope<S>, Request<Full<Bytes>>, String) {
         let inner = &self.inner;
         let mut env = Envelope::new(fields);
         env.timeout = timeout.as_secs_f64();
@@ -154,46 +289,67 @@ impl Dendrite {
         let body = serde_json::to_vec(&env).unwrap_or_default();
         let host = if axon.ip == inner.external_ip {
             "0.0.0.0".to_owned()
-        } else if axon.ip.contains(':') {
-            format!("[{}]", axon.ip)
         } else {
             axon.ip.clone()
         };
         let mut req = Request::new(Full::new(Bytes::from(body)));
         *req.method_mut() = http::Method::POST;
-        *req.uri_mut() = format!("http://{host}:{}/{}", axon.port, S::NAME)
-            .parse()
-            .unwrap_or_default();
+        *req.uri_mut() = format!("/{}", S::NAME).parse().unwrap_or_default();
         let map = req.headers_mut();
+        // As an HTTP client library writes it: port omitted when it is 80, IPv6 in brackets.
+        let authority = match (host.contains(':'), axon.port) {
+            (true, 80) => format!("[{host}]"),
+            (true, port) => format!("[{host}]:{port}"),
+            (false, 80) => host.clone(),
+            (false, port) => format!("{host}:{port}"),
+        };
+        if let Ok(v) = HeaderValue::try_from(authority) {
+            map.insert(header::HOST, v);
+        }
         let inputs: Vec<(&str, String)> = S::required_fields()
             .iter()
             .filter_map(|f| S::empty_field_json(f).map(|j| (*f, j)))
             .collect();
-        HeaderSynapse {
-            name: S::NAME.to_owned(),
+        HeaderRef {
+            name: S::NAME,
             timeout: env.timeout,
-            axon: env.axon.clone(),
-            dendrite: env.dendrite.clone(),
-            computed_body_hash: body_hash,
+            axon: &env.axon,
+            dendrite: &env.dendrite,
+            computed_body_hash: &body_hash,
         }
         .write(map, &inputs, 0);
         map.insert(
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/json"),
         );
-        (env, req)
+        (env, req, host)
     }
 
-    async fn send(
+    /// Sends `req` on a pooled or new connection and waits for the response head. A request a
+    /// stale keep-alive connection could not send is retried on the next one.
+    async fn exchange(
         &self,
-        req: Request<Full<Bytes>>,
-        deadline: tokio::time::Instant,
-    ) -> Result<Response<Incoming>, Failure> {
-        match tokio::time::timeout_at(deadline, self.inner.client.request(req)).await {
-            Err(_) => Err(Failure::Timeout),
-            Ok(Err(e)) if e.is_connect() => Err(Failure::Connect),
-            Ok(Err(e)) => Err(Failure::Disconnected(e.to_string())),
-            Ok(Ok(resp)) => Ok(resp),
+        host: &str,
+        port: u16,
+        mut req: Request<Full<Bytes>>,
+    ) -> Result<(Conn, Response<Incoming>), Failure> {
+        loop {
+            let mut conn = self
+                .inner
+                .pool
+                .checkout(host, port)
+                .await
+                .map_err(|_| Failure::Connect)?;
+            match conn.send(req).await {
+                Ok(resp) => return Ok((conn, resp)),
+                // Each retry drops one pooled connection, so this ends.
+                Err(ConnError::NotSent(back)) if conn.reused => req = *back,
+                Err(ConnError::NotSent(_)) => {
+                    let msg = "connection closed before the request was sent";
+                    return Err(Failure::Disconnected(msg.into()));
+                }
+                Err(ConnError::Broken(e)) => return Err(Failure::Disconnected(e)),
+            }
         }
     }
 
@@ -207,18 +363,17 @@ impl Dendrite {
     ) -> Envelope<S> {
         let start = Instant::now();
         let deadline = tokio::time::Instant::now() + timeout;
-        let (mut env, req) = self.prepare(axon, fields, timeout);
-        let outcome = match self.send(req, deadline).await {
-            Ok(resp) => {
-                let (parts, body) = resp.into_parts();
-                match tokio::time::timeout_at(deadline, body.collect()).await {
-                    Ok(Ok(bytes)) => Ok((parts, bytes.to_bytes())),
-                    Ok(Err(e)) => Err(Failure::Disconnected(e.to_string())),
-                    Err(_) => Err(Failure::Timeout),
-                }
-            }
-            Err(f) => Err(f),
+        let (mut env, req, host) = self.prepare(axon, fields, timeout);
+        let exchange = async {
+            let (mut conn, resp) = self.exchange(&host, axon.port, req).await?;
+            let (parts, body) = resp.into_parts();
+            let bytes = collect(&mut conn, body).await?;
+            self.inner.pool.checkin(&host, axon.port, conn).await;
+            Ok((parts, bytes))
         };
+        let outcome = tokio::time::timeout_at(deadline, exchange)
+            .await
+            .unwrap_or(Err(Failure::Timeout));
         match outcome {
             Ok((parts, bytes)) => {
                 if let Err(e) = merge_response(&mut env, parts.status, &parts.headers, Some(&bytes))
@@ -275,19 +430,20 @@ impl Dendrite {
     ) -> StreamCall<S> {
         let start = Instant::now();
         let deadline = tokio::time::Instant::now() + timeout;
-        let (mut env, req) = self.prepare(axon, fields, timeout);
+        let (mut env, req, host) = self.prepare(axon, fields, timeout);
         let mut body = None;
-        match self.send(req, deadline).await {
-            Ok(resp) if resp.status() == StatusCode::OK => {
+        let exchange = tokio::time::timeout_at(deadline, self.exchange(&host, axon.port, req));
+        match exchange.await.unwrap_or(Err(Failure::Timeout)) {
+            Ok((conn, resp)) if resp.status() == StatusCode::OK => {
                 let (parts, incoming) = resp.into_parts();
                 let _ = merge_response(&mut env, parts.status, &parts.headers, None);
-                body = Some(incoming);
+                body = Some((incoming, conn));
             }
-            Ok(resp) => {
+            Ok((mut conn, resp)) => {
                 let (parts, incoming) = resp.into_parts();
-                let bytes = tokio::time::timeout_at(deadline, incoming.collect()).await;
+                let bytes = tokio::time::timeout_at(deadline, collect(&mut conn, incoming)).await;
                 let bytes = match bytes {
-                    Ok(Ok(b)) => b.to_bytes(),
+                    Ok(Ok(b)) => b,
                     _ => Bytes::new(),
                 };
                 if let Err(e) = merge_response(&mut env, parts.status, &parts.headers, Some(&bytes))
@@ -301,6 +457,7 @@ impl Dendrite {
         StreamCall {
             synapse: env,
             body,
+            home: (self.clone(), host, axon.port),
             deadline,
             start,
         }
@@ -311,7 +468,10 @@ impl Dendrite {
 pub struct StreamCall<S> {
     /// The synapse with the terminal fields known so far (final once the stream ended).
     pub synapse: Envelope<S>,
-    body: Option<Incoming>,
+    /// The response body and the connection carrying it, until the stream ends.
+    body: Option<(Incoming, Conn)>,
+    /// Where the connection goes back to when the stream ended cleanly.
+    home: (Dendrite, String, u16),
     deadline: tokio::time::Instant,
     start: Instant,
 }
@@ -320,18 +480,26 @@ impl<S: Synapse> StreamCall<S> {
     /// The next chunk exactly as the miner sent it; `None` at the end of the stream, after a
     /// failure (then the synapse says 408/503) or when the answer was not a stream.
     pub async fn next_chunk(&mut self) -> Option<Bytes> {
-        let body = self.body.as_mut()?;
+        let (body, conn) = self.body.as_mut()?;
+        let mut ended_cleanly = false;
         loop {
-            match tokio::time::timeout_at(self.deadline, body.frame()).await {
-                Ok(Some(Ok(frame))) => {
+            match tokio::time::timeout_at(self.deadline, conn.drive(body.frame())).await {
+                Ok(Ok(Some(Ok(frame)))) => {
                     if let Ok(data) = frame.into_data()
                         && !data.is_empty()
                     {
                         return Some(data);
                     }
                 }
-                Ok(None) => break,
-                Ok(Some(Err(e))) => {
+                Ok(Ok(None)) => {
+                    ended_cleanly = true;
+                    break;
+                }
+                Ok(Ok(Some(Err(e)))) => {
+                    set_status(&mut self.synapse, 503, format!("Service disconnected: {e}"));
+                    break;
+                }
+                Ok(Err(e)) => {
                     set_status(&mut self.synapse, 503, format!("Service disconnected: {e}"));
                     break;
                 }
@@ -345,9 +513,23 @@ impl<S: Synapse> StreamCall<S> {
                 }
             }
         }
-        self.body = None;
+        if let Some((_, conn)) = self.body.take()
+            && ended_cleanly
+        {
+            let (dendrite, host, port) = &self.home;
+            dendrite.inner.pool.checkin(host, *port, conn).await;
+        }
         self.synapse.dendrite.process_time = Some(self.start.elapsed().as_secs_f64());
         None
+    }
+}
+
+/// Reads a whole response body while driving its connection.
+async fn collect(conn: &mut Conn, body: Incoming) -> Result<Bytes, Failure> {
+    match conn.drive(body.collect()).await {
+        Ok(Ok(collected)) => Ok(collected.to_bytes()),
+        Ok(Err(e)) => Err(Failure::Disconnected(e.to_string())),
+        Err(e) => Err(Failure::Disconnected(e)),
     }
 }
 

@@ -64,43 +64,6 @@ pub struct TerminalInfo {
 }
 
 impl TerminalInfo {
-    /// `(field name, Python str() of value)` for every non-null field, in declaration order —
-    /// what the reference turns into `bt_header_<side>_<field>` headers.
-    pub fn header_fields(&self) -> Vec<(&'static str, String)> {
-        let mut out = Vec::with_capacity(10);
-        if let Some(v) = self.status_code {
-            out.push(("status_code", v.to_string()));
-        }
-        if let Some(v) = &self.status_message {
-            out.push(("status_message", v.clone()));
-        }
-        if let Some(v) = self.process_time {
-            out.push(("process_time", py_float(v)));
-        }
-        if let Some(v) = &self.ip {
-            out.push(("ip", v.clone()));
-        }
-        if let Some(v) = self.port {
-            out.push(("port", v.to_string()));
-        }
-        if let Some(v) = self.version {
-            out.push(("version", v.to_string()));
-        }
-        if let Some(v) = self.nonce {
-            out.push(("nonce", v.to_string()));
-        }
-        if let Some(v) = &self.uuid {
-            out.push(("uuid", v.clone()));
-        }
-        if let Some(v) = &self.hotkey {
-            out.push(("hotkey", v.clone()));
-        }
-        if let Some(v) = &self.signature {
-            out.push(("signature", v.clone()));
-        }
-        out
-    }
-
     /// Sets one field from its header text (`field` without the `bt_header_<side>_` prefix).
     /// Unknown fields are ignored, as the reference does.
     pub fn set_from_header(&mut self, field: &str, value: &str) -> Result<(), String> {
@@ -559,11 +522,12 @@ mod tests {
         #[test]
         fn terminal_headers_round_trip(code in proptest::option::of(0u16..1000), nonce in proptest::option::of(0u64..u64::MAX), pt in proptest::option::of(0.0f64..1e6)) {
             let t = TerminalInfo { status_code: code, nonce, process_time: pt, hotkey: Some("5x".into()), ..Default::default() };
-            let mut back = TerminalInfo::default();
-            for (k, v) in t.header_fields() {
-                back.set_from_header(k, &v).unwrap();
-            }
-            proptest::prop_assert_eq!(back, t);
+            let hs = crate::wire::HeaderSynapse { axon: t.clone(), dendrite: t.clone(), ..Default::default() };
+            let mut map = http::HeaderMap::new();
+            hs.write(&mut map, &[], 0);
+            let back = crate::wire::HeaderSynapse::parse(&map).unwrap();
+            proptest::prop_assert_eq!(&back.axon, &t);
+            proptest::prop_assert_eq!(&back.dendrite, &t);
         }
     }
 }

@@ -34,53 +34,95 @@ pub struct HeaderSynapse {
     pub computed_body_hash: String,
 }
 
-fn push(map: &mut HeaderMap, name: &str, value: &str) {
-    // Names are built from fixed ASCII prefixes and field names; values from our own strings.
-    // Values with bytes HTTP forbids (e.g. a newline in a status message) are sent lossily.
-    let Ok(name) = HeaderName::from_bytes(name.as_bytes()) else {
-        return;
-    };
-    let value = HeaderValue::from_str(value).unwrap_or_else(|_| {
-        let cleaned: String = value
-            .chars()
-            .map(|c| {
-                if c.is_ascii_graphic() || c == ' ' {
-                    c
-                } else {
-                    '?'
-                }
-            })
-            .collect();
-        HeaderValue::from_str(&cleaned).unwrap_or(HeaderValue::from_static(""))
-    });
-    map.append(name, value);
+/// A header value from borrowed text; bytes HTTP forbids (e.g. a newline in a status message)
+/// become `?`, so the header is sent lossily rather than dropped.
+fn value_of(text: &str) -> HeaderValue {
+    HeaderValue::from_str(text).unwrap_or_else(|_| lossy(text))
+}
+
+/// A header value from text built for it that is always printable ASCII (a number, base64),
+/// taken without another copy.
+fn value_owned(text: String) -> HeaderValue {
+    HeaderValue::try_from(text).unwrap_or(HeaderValue::from_static(""))
+}
+
+fn lossy(text: &str) -> HeaderValue {
+    let cleaned: String = text
+        .chars()
+        .map(|c| {
+            if c.is_ascii_graphic() || c == ' ' {
+                c
+            } else {
+                '?'
+            }
+        })
+        .collect();
+    HeaderValue::try_from(cleaned).unwrap_or(HeaderValue::from_static(""))
+}
+
+// Header names built once: they are on every request and response, and parsing a custom
+// name allocates.
+static NAME: HeaderName = HeaderName::from_static("name");
+static TIMEOUT: HeaderName = HeaderName::from_static("timeout");
+static HEADER_SIZE: HeaderName = HeaderName::from_static("header_size");
+static TOTAL_SIZE: HeaderName = HeaderName::from_static("total_size");
+static COMPUTED_BODY_HASH: HeaderName = HeaderName::from_static("computed_body_hash");
+
+/// The base header fields borrowed from wherever they live, so that writing them copies
+/// nothing; [`HeaderSynapse`] is the owned form.
+pub(crate) struct HeaderRef<'a> {
+    /// `name` header.
+    pub name: &'a str,
+    /// `timeout` header in seconds.
+    pub timeout: f64,
+    /// `bt_header_axon_*`.
+    pub axon: &'a TerminalInfo,
+    /// `bt_header_dendrite_*`.
+    pub dendrite: &'a TerminalInfo,
+    /// `computed_body_hash` header.
+    pub computed_body_hash: &'a str,
+}
+
+impl HeaderRef<'_> {
+    /// See [`HeaderSynapse::write`].
+    pub(crate) fn write(
+        &self,
+        map: &mut HeaderMap,
+        input_objs: &[(&str, String)],
+        total_size: u64,
+    ) {
+        map.append(NAME.clone(), value_of(self.name));
+        map.append(TIMEOUT.clone(), value_owned(py_float(self.timeout)));
+        write_terminal(map, &AXON_HEADERS, self.axon);
+        write_terminal(map, &DENDRITE_HEADERS, self.dendrite);
+        for (field, json) in input_objs {
+            let name = format!("{INPUT_OBJ_PREFIX}{field}");
+            if let Ok(name) = HeaderName::from_bytes(name.as_bytes()) {
+                let b64 = base64::engine::general_purpose::STANDARD.encode(json.as_bytes());
+                map.append(name, value_owned(b64));
+            }
+        }
+        map.append(HEADER_SIZE.clone(), HeaderValue::from(map_size(map)));
+        map.append(TOTAL_SIZE.clone(), HeaderValue::from(total_size));
+        map.append(
+            COMPUTED_BODY_HASH.clone(),
+            value_of(self.computed_body_hash),
+        );
+    }
 }
 
 impl HeaderSynapse {
     /// Writes the synapse headers in the reference's order. `input_objs` are
     /// `(field, empty JSON)` pairs for required fields.
     pub fn write(&self, map: &mut HeaderMap, input_objs: &[(&str, String)], total_size: u64) {
-        push(map, "name", &self.name);
-        push(map, "timeout", &py_float(self.timeout));
-        for (k, v) in self.axon.header_fields() {
-            push_known(map, terminal_header(&AXON_HEADERS, k), AXON_PREFIX, k, &v);
+        HeaderRef {
+            name: &self.name,
+            timeout: self.timeout,
+            axon: &self.axon,
+            dendrite: &self.dendrite,
+            computed_body_hash: &self.computed_body_hash,
         }
-        for (k, v) in self.dendrite.header_fields() {
-            push_known(
-                map,
-                terminal_header(&DENDRITE_HEADERS, k),
-                DENDRITE_PREFIX,
-                k,
-                &v,
-            );
-        }
-        for (field, json) in input_objs {
-            let b64 = base64::engine::general_purpose::STANDARD.encode(json.as_bytes());
-            push(map, &format!("{INPUT_OBJ_PREFIX}{field}"), &b64);
-        }
-        push(map, "header_size", &map_size(map).to_string());
-        push(map, "total_size", &total_size.to_string());
-        push(map, "computed_body_hash", &self.computed_body_hash);
+        .write(map, input_objs, total_size);
     }
 
     /// Parses the base header fields the way the reference's `from_headers` does: the
@@ -118,82 +160,79 @@ impl HeaderSynapse {
     }
 }
 
-/// Terminal header names built once (they are on every request and response).
-static AXON_HEADERS: [(&str, HeaderName); 10] = [
-    (
-        "status_code",
-        HeaderName::from_static("bt_header_axon_status_code"),
-    ),
-    (
-        "status_message",
-        HeaderName::from_static("bt_header_axon_status_message"),
-    ),
-    (
-        "process_time",
-        HeaderName::from_static("bt_header_axon_process_time"),
-    ),
-    ("ip", HeaderName::from_static("bt_header_axon_ip")),
-    ("port", HeaderName::from_static("bt_header_axon_port")),
-    ("version", HeaderName::from_static("bt_header_axon_version")),
-    ("nonce", HeaderName::from_static("bt_header_axon_nonce")),
-    ("uuid", HeaderName::from_static("bt_header_axon_uuid")),
-    ("hotkey", HeaderName::from_static("bt_header_axon_hotkey")),
-    (
-        "signature",
-        HeaderName::from_static("bt_header_axon_signature"),
-    ),
+/// Terminal header names in [`TerminalInfo`]'s field order, which is the order they are sent.
+static AXON_HEADERS: [HeaderName; 10] = [
+    HeaderName::from_static("bt_header_axon_status_code"),
+    HeaderName::from_static("bt_header_axon_status_message"),
+    HeaderName::from_static("bt_header_axon_process_time"),
+    HeaderName::from_static("bt_header_axon_ip"),
+    HeaderName::from_static("bt_header_axon_port"),
+    HeaderName::from_static("bt_header_axon_version"),
+    HeaderName::from_static("bt_header_axon_nonce"),
+    HeaderName::from_static("bt_header_axon_uuid"),
+    HeaderName::from_static("bt_header_axon_hotkey"),
+    HeaderName::from_static("bt_header_axon_signature"),
 ];
 
-static DENDRITE_HEADERS: [(&str, HeaderName); 10] = [
-    (
-        "status_code",
-        HeaderName::from_static("bt_header_dendrite_status_code"),
-    ),
-    (
-        "status_message",
-        HeaderName::from_static("bt_header_dendrite_status_message"),
-    ),
-    (
-        "process_time",
-        HeaderName::from_static("bt_header_dendrite_process_time"),
-    ),
-    ("ip", HeaderName::from_static("bt_header_dendrite_ip")),
-    ("port", HeaderName::from_static("bt_header_dendrite_port")),
-    (
-        "version",
-        HeaderName::from_static("bt_header_dendrite_version"),
-    ),
-    ("nonce", HeaderName::from_static("bt_header_dendrite_nonce")),
-    ("uuid", HeaderName::from_static("bt_header_dendrite_uuid")),
-    (
-        "hotkey",
-        HeaderName::from_static("bt_header_dendrite_hotkey"),
-    ),
-    (
-        "signature",
-        HeaderName::from_static("bt_header_dendrite_signature"),
-    ),
+static DENDRITE_HEADERS: [HeaderName; 10] = [
+    HeaderName::from_static("bt_header_dendrite_status_code"),
+    HeaderName::from_static("bt_header_dendrite_status_message"),
+    HeaderName::from_static("bt_header_dendrite_process_time"),
+    HeaderName::from_static("bt_header_dendrite_ip"),
+    HeaderName::from_static("bt_header_dendrite_port"),
+    HeaderName::from_static("bt_header_dendrite_version"),
+    HeaderName::from_static("bt_header_dendrite_nonce"),
+    HeaderName::from_static("bt_header_dendrite_uuid"),
+    HeaderName::from_static("bt_header_dendrite_hotkey"),
+    HeaderName::from_static("bt_header_dendrite_signature"),
 ];
 
-fn terminal_header(
-    table: &'static [(&str, HeaderName)],
-    field: &str,
-) -> Option<&'static HeaderName> {
-    table.iter().find(|(f, _)| *f == field).map(|(_, h)| h)
-}
-
-fn push_known(
-    map: &mut HeaderMap,
-    name: Option<&HeaderName>,
-    prefix: &str,
-    field: &str,
-    value: &str,
-) {
-    match (name, HeaderValue::from_str(value)) {
-        (Some(name), Ok(v)) => {
-            map.append(name.clone(), v);
-        }
-        _ => push(map, &format!("{prefix}{field}"), value),
+/// Appends every non-null field of `t` as `names[field]`, Python's `str()` of the value.
+fn write_terminal(map: &mut HeaderMap, names: &'static [HeaderName; 10], t: &TerminalInfo) {
+    let [
+        status_code,
+        status_message,
+        process_time,
+        ip,
+        port,
+        version,
+        nonce,
+        uuid,
+        hotkey,
+        signature,
+    ] = names;
+    let mut put = |name: &HeaderName, value: HeaderValue| {
+        map.append(name.clone(), value);
+    };
+    if let Some(v) = t.status_code {
+        put(status_code, HeaderValue::from(v));
+    }
+    if let Some(v) = &t.status_message {
+        put(status_message, value_of(v));
+    }
+    if let Some(v) = t.process_time {
+        put(process_time, value_owned(py_float(v)));
+    }
+    if let Some(v) = &t.ip {
+        put(ip, value_of(v));
+    }
+    if let Some(v) = t.port {
+        put(port, HeaderValue::from(v));
+    }
+    if let Some(v) = t.version {
+        put(version, HeaderValue::from(v));
+    }
+    if let Some(v) = t.nonce {
+        put(nonce, HeaderValue::from(v));
+    }
+    if let Some(v) = &t.uuid {
+        put(uuid, value_of(v));
+    }
+    if let Some(v) = &t.hotkey {
+        put(hotkey, value_of(v));
+    }
+    if let Some(v) = &t.signature {
+        put(signature, value_of(v));
     }
 }
 

@@ -1,6 +1,7 @@
 //! Bad input and overload against a tao axon on 127.0.0.1: oversized bodies, missing headers,
 //! malformed JSON, slow clients, a connection flood and 10x more concurrent requests than the
-//! axon admits. Every case is bounded in count and time, and the axon must keep serving.
+//! axon admits. Every case is bounded in count and time, and the axon must keep serving. Also
+//! the dendrite's side: a pooled connection the axon closed is replaced, not reported as 503.
 
 mod common;
 
@@ -274,4 +275,42 @@ fn connection_flood_does_not_lock_out_callers() {
     still_serving(&rt, port);
     drop(idle);
     still_serving(&rt, port);
+}
+
+#[test]
+fn pooled_connection_closed_by_the_axon_is_replaced() {
+    let rt = runtime();
+    let serve = |addr: SocketAddr| {
+        Axon::new(pair("//Bob"))
+            .config(small_config())
+            .attach(tao_axon::dummy::forward_dummy)
+            .serve(addr)
+    };
+    let axon = rt
+        .block_on(serve(SocketAddr::from(([127, 0, 0, 1], 0))))
+        .unwrap();
+    let port = axon.local_addr().port();
+    let dendrite = Dendrite::new(pair("//Alice"));
+    let call = |input: i64| {
+        rt.block_on(dendrite.call(
+            &info(port),
+            Dummy {
+                input,
+                output: None,
+            },
+            Duration::from_secs(10),
+        ))
+    };
+    assert_eq!(call(1).fields.output, Some(2));
+    // Shutting down closes the idle keep-alive connection the dendrite pooled; a new axon on
+    // the same port must be reached on a fresh connection, not answered with 503.
+    rt.block_on(axon.shutdown());
+    let _axon = rt
+        .block_on(serve(SocketAddr::from(([127, 0, 0, 1], port))))
+        .unwrap();
+    for input in 2..5 {
+        let r = call(input);
+        assert_eq!(r.dendrite.status_code, Some(200), "{:?}", r.dendrite);
+        assert_eq!(r.fields.output, Some(2 * input));
+    }
 }

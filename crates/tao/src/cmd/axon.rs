@@ -159,9 +159,20 @@ fn percentile(sorted: &[Duration], p: f64) -> f64 {
     sorted[i].as_secs_f64() * 1000.0
 }
 
-/// tao dendrite → tao axon, both in this process on one 2-thread runtime.
+/// A runtime driving one side of the benchmark from one thread.
+fn single_thread_runtime() -> anyhow::Result<tao_axon::tokio::runtime::Runtime> {
+    tao_axon::tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")
+}
+
+/// tao dendrite → tao axon in this process: the axon on its own thread with a single-thread
+/// runtime, the dendrites on the calling thread with another. (This costs less CPU per request
+/// than one 2-worker runtime shared by both sides: no work stealing and no cross-thread
+/// wake-ups; `cargo bench -p tao-axon --bench axon` measures both layouts.)
 fn bench_tao(concurrency: &[usize], seconds: f64) -> anyhow::Result<Vec<Row>> {
-    let rt = runtime()?;
+    let rt = single_thread_runtime()?;
     let bob = Pair::from_uri("//Bob").context("deriving //Bob")?;
     let hotkey = bob.public().to_ss58();
     let config = AxonConfig {
@@ -169,12 +180,21 @@ fn bench_tao(concurrency: &[usize], seconds: f64) -> anyhow::Result<Vec<Row>> {
         queue: 4096,
         ..AxonConfig::default()
     };
-    let axon = rt.block_on(dummy_axon(bob, config).serve(SocketAddr::from(([127, 0, 0, 1], 0))))?;
+    let axon_rt = single_thread_runtime()?;
+    let axon =
+        axon_rt.block_on(dummy_axon(bob, config).serve(SocketAddr::from(([127, 0, 0, 1], 0))))?;
     let info = AxonInfo {
         ip: "127.0.0.1".into(),
         port: axon.local_addr().port(),
         hotkey,
     };
+    let (stop, stopped) = tao_axon::tokio::sync::oneshot::channel::<()>();
+    let server = std::thread::spawn(move || {
+        axon_rt.block_on(async move {
+            let _ = stopped.await;
+            axon.shutdown().await;
+        });
+    });
     let alice = Pair::from_uri("//Alice").context("deriving //Alice")?;
     let mut rows = Vec::new();
     for &c in concurrency {
@@ -243,7 +263,10 @@ fn bench_tao(concurrency: &[usize], seconds: f64) -> anyhow::Result<Vec<Row>> {
                 .map(|c| c * share * 1e6 / lat.len() as f64),
         });
     }
-    rt.block_on(axon.shutdown());
+    let _ = stop.send(());
+    if server.join().is_err() {
+        bail!("the benchmark axon's thread panicked");
+    }
     Ok(rows)
 }
 
@@ -268,7 +291,9 @@ fn python_path(arg: &Option<PathBuf>) -> anyhow::Result<PathBuf> {
             path.display()
         );
     }
-    Ok(path)
+    // The scripts run from their own directory, so a relative path would no longer resolve;
+    // symlinks stay as they are (a venv's python3 is one, and resolving it leaves the venv).
+    std::path::absolute(&path).with_context(|| format!("resolving {}", path.display()))
 }
 
 /// Python dendrite → Python axon (bittensor 10.5.0), via the interop helper scripts.
