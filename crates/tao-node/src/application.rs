@@ -3,6 +3,7 @@
 //! ```text
 //! propose(parent):  wait until parent.timestamp + block_time
 //!                   timestamp  = max(now, parent.timestamp + 1)
+//!                   transactions = executor.select_transactions(parent) (the mempool)
 //!                   state_root = executor.execute(parent.header, env, transactions)
 //! verify(block):    timestamp > parent.timestamp and ≤ now + SYNCHRONY_BOUND
 //!                   proposer = leader of the round
@@ -10,6 +11,11 @@
 //!                   (parent digest and height + 1 are checked by marshal's Inline wrapper)
 //! finalized(block): called in height order, at least once, after the block is durable
 //! ```
+//!
+//! Before executing on a parent whose state the executor does not hold (after a restart,
+//! consensus may build on notarized blocks that were never executed in this process), the
+//! missing ancestors back to a known block are fetched from the ancestry and executed first,
+//! each checked against its header's state root.
 
 use std::{
     sync::Arc,
@@ -65,6 +71,36 @@ impl<X: Executor> Application<X> {
         }
     }
 
+    /// Makes `parent`'s state available: executes its unknown ancestors (oldest first)
+    /// taken from `ancestry`, which yields the blocks before `parent`. False when an ancestor
+    /// is missing, at or below the finalized height (a dead fork), or fails its state root.
+    async fn catch_up(&self, parent: &Block, ancestry: &mut impl Ancestry<Block>) -> bool {
+        if self.executor.knows(&parent.digest()) {
+            return true;
+        }
+        let finalized = self.executor.finalized_height();
+        let mut missing = vec![parent.clone()];
+        loop {
+            let Some(ancestor) = ancestry.next().await else {
+                return false;
+            };
+            let ancestor = ancestor.inner().clone();
+            if self.executor.knows(&ancestor.digest()) {
+                missing.push(ancestor);
+                break;
+            }
+            if ancestor.header.height <= finalized {
+                debug!(height = ancestor.header.height, "ancestor on a dead fork");
+                return false;
+            }
+            missing.push(ancestor);
+        }
+        missing.reverse();
+        missing
+            .windows(2)
+            .all(|pair| self.state_root_matches(&pair[0], &pair[1]))
+    }
+
     /// Executes `block` on `parent` and compares the state root with the header.
     fn state_root_matches(&self, parent: &Block, block: &Block) -> bool {
         let env = BlockEnv {
@@ -108,6 +144,9 @@ where
     ) -> Option<Digested<Block>> {
         let parent = ancestry.next().await?;
         let parent = parent.inner();
+        if !self.catch_up(parent, &mut ancestry).await {
+            return None;
+        }
         let earliest = parent
             .header
             .timestamp
@@ -126,8 +165,7 @@ where
             timestamp,
             proposer: consensus.leader,
         };
-        // No mempool yet: blocks are empty until transactions can be submitted.
-        let transactions = Vec::new();
+        let transactions = self.executor.select_transactions(&parent.header);
         let state_root = match self.executor.execute(&parent.header, &env, &transactions) {
             Ok(root) => root,
             Err(err) => {
@@ -177,7 +215,7 @@ where
             );
             return false;
         }
-        self.state_root_matches(parent, block)
+        self.catch_up(parent, &mut ancestry).await && self.state_root_matches(parent, block)
     }
 }
 

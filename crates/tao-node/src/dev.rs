@@ -1,21 +1,17 @@
 //! Dev mode: one validator on this machine (a quorum of one, always the leader), producing and
 //! finalizing a block every `block_time`, storing everything under a data directory and
-//! resuming from it after a restart. Also the stand-in executor used until `tao-runtime`
-//! plugs in.
+//! resuming from it after a restart (the finalized blocks are replayed through the runtime to
+//! rebuild the state). Blocks execute with tao-runtime from [`GenesisConfig::dev`]
+//! (`tao_runtime::GenesisConfig`), through [`RuntimeExecutor`].
 
 use std::{
-    convert::Infallible,
     net::{Ipv4Addr, SocketAddr, TcpListener},
     path::PathBuf,
-    sync::{Arc, Mutex},
+    sync::Arc,
     time::Duration,
 };
 
-use bytes::Bytes;
-use commonware_codec::Encode;
-use commonware_cryptography::{
-    ChaCha20Poly1305, Digestible as _, Hasher, Sha256, Signer as _, ed25519, sha256::Digest,
-};
+use commonware_cryptography::{ChaCha20Poly1305, Digestible as _, Signer as _, ed25519};
 use commonware_p2p::{AddressableManager as _, authenticated::lookup};
 use commonware_runtime::{Runner as _, Supervisor as _, tokio};
 use commonware_stream::{
@@ -27,10 +23,10 @@ use commonware_utils::{NZUsize, ordered::Map};
 use crate::{
     Error,
     application::{Finalized, FinalizedHook},
-    block::{Header, transactions_root},
     engine::{self, CHANNEL_QUOTA, Channels, MAX_MESSAGE_SIZE},
-    executor::{BlockEnv, Executor},
-    rpc::{self, Head, SharedHead},
+    metrics::Metrics,
+    rpc::{self, RpcContext},
+    state::RuntimeExecutor,
 };
 
 /// Seed of the dev validator's consensus key (public, like `//Alice`: dev chains only).
@@ -51,7 +47,7 @@ pub struct DevConfig {
     pub data_dir: PathBuf,
     /// Minimum time between consecutive blocks.
     pub block_time: Duration,
-    /// Where to serve JSON-RPC (`tao_head`), if anywhere.
+    /// Where to serve JSON-RPC (HTTP and WebSocket) and `/metrics`, if anywhere.
     pub rpc_addr: Option<SocketAddr>,
     /// Receives each finalized block (progress logging).
     pub on_finalized: FinalizedHook,
@@ -73,29 +69,22 @@ pub fn run(config: DevConfig) -> Result<(), Error> {
     })?;
     let signer = dev_validator();
     let me = signer.public_key();
-    let genesis = engine::genesis(&HashExecutor, std::slice::from_ref(&me))?;
-    let head: SharedHead = Arc::new(Mutex::new(Head {
-        number: 0,
-        hash: genesis.digest(),
-        finalized_number: 0,
-    }));
+    let executor = RuntimeExecutor::dev()?;
+    let genesis = engine::genesis(&executor, std::slice::from_ref(&me))?;
+    executor.set_genesis(genesis.digest(), Arc::new(genesis));
+    let metrics = Arc::new(Metrics::default());
     if let Some(addr) = config.rpc_addr {
         let listener = TcpListener::bind(addr).map_err(|source| Error::Rpc { addr, source })?;
-        rpc::serve(listener, head.clone());
+        let context = RpcContext::new(executor.clone(), metrics.clone());
+        rpc::serve(listener, context).map_err(|source| Error::Rpc { addr, source })?;
     }
     let on_finalized: FinalizedHook = {
         let hook = config.on_finalized;
         Arc::new(move |finalized: &Finalized| {
-            let height = finalized.block.header.height;
-            if let Ok(mut head) = head.lock()
-                && height >= head.finalized_number
-            {
-                *head = Head {
-                    number: height,
-                    hash: finalized.digest,
-                    finalized_number: height,
-                };
-            }
+            let header = &finalized.block.header;
+            let transactions =
+                u64::try_from(finalized.block.transactions.len()).unwrap_or(u64::MAX);
+            metrics.block_finalized(header.height, header.timestamp, transactions);
             hook(finalized);
         })
     };
@@ -143,7 +132,7 @@ pub fn run(config: DevConfig) -> Result<(), Error> {
                 namespace: DEV_NAMESPACE.to_vec(),
                 partition_prefix: "dev".to_string(),
                 block_time: config.block_time,
-                executor: HashExecutor,
+                executor,
                 on_finalized,
             },
             oracle.clone(),
@@ -154,78 +143,4 @@ pub fn run(config: DevConfig) -> Result<(), Error> {
         let _ = node.await;
         Err(Error::Stopped)
     })
-}
-
-/// Placeholder executor that applies no transactions: the "state root" is a hash chain,
-/// `sha256("tao-node/hash-executor" ‖ parent.state_root ‖ height ‖ timestamp ‖ proposer ‖
-/// transactions_root)`. It exercises the state-root check end to end and is replaced by the
-/// runtime's executor as soon as that lands.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct HashExecutor;
-
-const DOMAIN: &[u8] = b"tao-node/hash-executor";
-
-impl Executor for HashExecutor {
-    type Error = Infallible;
-
-    fn genesis_state_root(&self) -> Digest {
-        Sha256::hash(&[DOMAIN, b"/genesis"])
-    }
-
-    fn execute(
-        &self,
-        parent: &Header,
-        env: &BlockEnv,
-        transactions: &[Bytes],
-    ) -> Result<Digest, Infallible> {
-        Ok(Sha256::hash(&[
-            DOMAIN,
-            &parent.state_root,
-            &env.height.to_be_bytes(),
-            &env.timestamp.to_be_bytes(),
-            &env.proposer.encode(),
-            &transactions_root(transactions),
-        ]))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use commonware_cryptography::{Digest as _, ed25519};
-
-    #[test]
-    fn root_depends_on_every_input() {
-        let proposer = ed25519::PrivateKey::from_seed(1).public_key();
-        let parent = Header {
-            parent: Digest::EMPTY,
-            height: 0,
-            timestamp: 0,
-            transactions_root: transactions_root(&[]),
-            state_root: HashExecutor.genesis_state_root(),
-            proposer: proposer.clone(),
-        };
-        let env = BlockEnv {
-            height: 1,
-            timestamp: 1_000,
-            proposer: proposer.clone(),
-        };
-        let base = HashExecutor.execute(&parent, &env, &[]).unwrap();
-        assert_eq!(base, HashExecutor.execute(&parent, &env, &[]).unwrap());
-        let tx = [Bytes::from_static(b"tx")];
-        assert_ne!(base, HashExecutor.execute(&parent, &env, &tx).unwrap());
-        let later = BlockEnv {
-            timestamp: 1_001,
-            ..env.clone()
-        };
-        assert_ne!(base, HashExecutor.execute(&parent, &later, &[]).unwrap());
-        let other_parent = Header {
-            state_root: Digest([9; 32]),
-            ..parent
-        };
-        assert_ne!(
-            base,
-            HashExecutor.execute(&other_parent, &env, &[]).unwrap()
-        );
-    }
 }

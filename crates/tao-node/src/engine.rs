@@ -42,13 +42,14 @@ use commonware_runtime::{
     Clock, Handle, Metrics, Quota, Spawner, Storage, Supervisor,
     buffer::paged::{self, CacheRef},
 };
-use commonware_storage::archive::immutable;
+use commonware_storage::archive::{Archive, Identifier, immutable};
 use commonware_utils::{NZDuration, NZU32, NZU64, NZUsize, ordered::Set};
 use rand::CryptoRng;
+use tracing::error;
 
 use crate::{
     Error,
-    application::{Application, FinalizedHook, FinalizedReporter},
+    application::{Application, Finalized, FinalizedHook, FinalizedReporter},
     block::Block,
     executor::Executor,
 };
@@ -108,7 +109,7 @@ pub struct Config<X: Executor> {
     pub block_time: Duration,
     /// The state machine.
     pub executor: X,
-    /// Receives each finalized block.
+    /// Receives each finalized block (after the executor made it its finalized tip).
     pub on_finalized: FinalizedHook,
 }
 
@@ -233,6 +234,8 @@ where
         source,
     })?;
 
+    replay(&blocks, &config.executor).await?;
+
     let (marshal, marshal_mailbox, _floor) = Marshal::<_, Standard<Block>, _, _, _, _, _, _>::init(
         context.child("marshal"),
         finalizations,
@@ -257,6 +260,17 @@ where
     )
     .await;
 
+    let on_finalized: FinalizedHook = {
+        let executor = config.executor.clone();
+        let hook = config.on_finalized;
+        std::sync::Arc::new(move |finalized: &Finalized| {
+            if let Err(err) = executor.finalized(&finalized.digest, &finalized.block) {
+                error!(height = finalized.block.header.height, %err, "cannot apply finalized block");
+                return;
+            }
+            hook(finalized);
+        })
+    };
     let application = Application::new(config.executor, config.block_time);
     let inline = Inline::new(
         context.child("application"),
@@ -299,17 +313,42 @@ where
     );
 
     let buffer_handle = buffer_engine.start(channels.broadcast);
-    let marshal_handle = marshal.start(
-        FinalizedReporter::new(config.on_finalized),
-        buffer,
-        resolver,
-    );
+    let marshal_handle = marshal.start(FinalizedReporter::new(on_finalized), buffer, resolver);
     let consensus_handle =
         consensus.start(channels.votes, channels.certificates, channels.resolver);
     Ok(context.child("node").spawn(move |_| async move {
         let _ =
             futures::future::select_all([buffer_handle, marshal_handle, consensus_handle]).await;
     }))
+}
+
+/// Hands every stored finalized block (heights 1, 2, … up to the first gap) to the executor,
+/// which re-executes it and checks its state root: the archive is the source of truth and the
+/// state is rebuilt from it at every start.
+async fn replay<X: Executor>(
+    blocks: &impl Archive<Key = Digest, Value = std::sync::Arc<Block>>,
+    executor: &X,
+) -> Result<(), Error> {
+    let mut height = 1u64;
+    loop {
+        let block = blocks
+            .get(Identifier::Index(height))
+            .await
+            .map_err(|source| Error::Storage {
+                what: "blocks archive",
+                source,
+            })?;
+        let Some(block) = block else {
+            return Ok(());
+        };
+        executor
+            .finalized(&block.digest(), &block)
+            .map_err(|err| Error::Replay {
+                height,
+                reason: err.to_string(),
+            })?;
+        height = height.saturating_add(1);
+    }
 }
 
 /// Archive layout shared by the blocks and finalizations archives.

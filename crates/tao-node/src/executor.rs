@@ -9,7 +9,7 @@
 use bytes::Bytes;
 use commonware_cryptography::{ed25519, sha256::Digest};
 
-use crate::block::Header;
+use crate::block::{Block, Header};
 
 /// What a block's execution may depend on besides its parent state and transactions.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -41,4 +41,19 @@ pub trait Executor: Clone + Send + Sync + 'static {
         env: &BlockEnv,
         transactions: &[Bytes],
     ) -> Result<Digest, Self::Error>;
+
+    /// True when the state after the block `digest` is available to execute on (the
+    /// finalized tip or an executed, not yet finalized block).
+    fn knows(&self, digest: &Digest) -> bool;
+
+    /// Height of the latest block passed to [`Executor::finalized`].
+    fn finalized_height(&self) -> u64;
+
+    /// Transactions for a new block on `parent`, in execution order (from a mempool).
+    fn select_transactions(&self, parent: &Header) -> Vec<Bytes>;
+
+    /// Makes `block` (whose digest is `digest`) the finalized tip. Called in height order,
+    /// at least once per block (repeats must be ignored), including on restart for every
+    /// stored finalized block; an error means the stored chain and the state disagree.
+    fn finalized(&self, digest: &Digest, block: &Block) -> Result<(), Self::Error>;
 }

@@ -1,14 +1,18 @@
-//! The tao node: blocks, BFT consensus and persistence.
+//! The tao node: blocks, BFT consensus, execution, mempool, persistence and RPC.
 //!
 //! Owns the block format ([`block`]), the boundary to the state machine ([`executor`]), the
-//! application consensus drives ([`application`]) and the wiring of commonware's simplex
-//! consensus (ed25519 scheme) with marshal and archive storage ([`engine`]), plus dev mode
-//! ([`dev`]). It must not interpret transactions (that is the runtime's job, behind
-//! [`Executor`]) and is the only crate that depends on the commonware engine.
+//! application consensus drives ([`application`]), the wiring of commonware's simplex
+//! consensus (ed25519 scheme) with marshal and archive storage ([`engine`]), the adapter that
+//! runs tao-runtime behind consensus with its overlays, indexes and [`mempool`] ([`state`]),
+//! JSON-RPC and metrics ([`rpc`], [`metrics`]) and dev mode ([`dev`]). It must not define
+//! transaction semantics, state layout or fees (tao-runtime's job: the node only calls
+//! `apply_block`, `validate_transaction` and the read API) and is the only crate that depends
+//! on the commonware engine.
 //!
 //! Consensus-critical paths (block encoding, proposal and verification, execution) use only
 //! the runtime traits (clock, spawner, storage, network, rng), never tokio directly, so the
-//! same code runs under the deterministic runtime in tests.
+//! same code runs under the deterministic runtime in tests. The RPC server runs on its own
+//! tokio runtime and only reads.
 #![cfg_attr(
     not(test),
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
@@ -19,8 +23,11 @@ pub mod block;
 pub mod dev;
 pub mod engine;
 pub mod executor;
+pub mod mempool;
+pub mod metrics;
 pub mod rpc;
 pub mod sim;
+pub mod state;
 
 pub use application::{Finalized, FinalizedHook};
 pub use block::{Block, Header};
@@ -66,6 +73,19 @@ pub enum Error {
     /// The simulated network refused an operation (tests and benchmarks only).
     #[error("simulated network: {0}")]
     Simulation(#[from] commonware_p2p::simulated::Error),
+    /// A stored finalized block does not replay onto the state (corrupt or foreign storage).
+    #[error(
+        "replaying stored block {height} failed: {reason} (the data directory does not match this chain: move it away to start fresh)"
+    )]
+    Replay {
+        /// Height of the block.
+        height: u64,
+        /// What the executor said.
+        reason: String,
+    },
+    /// The runtime state could not be set up.
+    #[error("runtime state: {0}")]
+    State(#[from] state::StateError),
     /// The node stopped because one of its actors ended.
     #[error("the node stopped: one of its consensus actors ended (see the log above)")]
     Stopped,

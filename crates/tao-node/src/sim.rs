@@ -2,7 +2,14 @@
 //! storage) connected by the simulated p2p network: used by the consensus tests and by
 //! `tao bench node`.
 
-use std::time::{Duration, Instant};
+use std::{
+    convert::Infallible,
+    time::{Duration, Instant},
+};
+
+use bytes::Bytes;
+use commonware_codec::Encode as _;
+use commonware_cryptography::{Hasher as _, Sha256, sha256::Digest};
 
 use commonware_cryptography::{Signer as _, ed25519};
 use commonware_p2p::simulated::{self, Link, Network};
@@ -12,9 +19,9 @@ use futures::{StreamExt as _, channel::mpsc};
 
 use crate::{
     Error, Finalized,
-    dev::HashExecutor,
+    block::{Block, Header, transactions_root},
     engine::{self, CHANNEL_QUOTA, Channels, MAX_MESSAGE_SIZE},
-    executor::Executor,
+    executor::{BlockEnv, Executor},
 };
 
 /// Namespace of simulated chains.
@@ -143,4 +150,94 @@ pub fn measure(
         simulated,
         wall: started.elapsed(),
     })
+}
+
+/// The simulation's state machine: it applies no transactions and its "state root" is a hash chain,
+/// `sha256("tao-node/hash-executor" ‖ parent.state_root ‖ height ‖ timestamp ‖ proposer ‖
+/// transactions_root)`. It exercises consensus and the state-root check without the cost of
+/// the runtime (consensus tests and `tao bench node`'s consensus figures).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct HashExecutor;
+
+const DOMAIN: &[u8] = b"tao-node/hash-executor";
+
+impl Executor for HashExecutor {
+    type Error = Infallible;
+
+    fn genesis_state_root(&self) -> Digest {
+        Sha256::hash(&[DOMAIN, b"/genesis"])
+    }
+
+    fn execute(
+        &self,
+        parent: &Header,
+        env: &BlockEnv,
+        transactions: &[Bytes],
+    ) -> Result<Digest, Infallible> {
+        Ok(Sha256::hash(&[
+            DOMAIN,
+            &parent.state_root,
+            &env.height.to_be_bytes(),
+            &env.timestamp.to_be_bytes(),
+            &env.proposer.encode(),
+            &transactions_root(transactions),
+        ]))
+    }
+
+    fn knows(&self, _: &Digest) -> bool {
+        true
+    }
+
+    fn finalized_height(&self) -> u64 {
+        0
+    }
+
+    fn select_transactions(&self, _: &Header) -> Vec<Bytes> {
+        Vec::new()
+    }
+
+    fn finalized(&self, _: &Digest, _: &Block) -> Result<(), Infallible> {
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use commonware_cryptography::{Digest as _, ed25519};
+
+    #[test]
+    fn root_depends_on_every_input() {
+        let proposer = ed25519::PrivateKey::from_seed(1).public_key();
+        let parent = Header {
+            parent: Digest::EMPTY,
+            height: 0,
+            timestamp: 0,
+            transactions_root: transactions_root(&[]),
+            state_root: HashExecutor.genesis_state_root(),
+            proposer: proposer.clone(),
+        };
+        let env = BlockEnv {
+            height: 1,
+            timestamp: 1_000,
+            proposer: proposer.clone(),
+        };
+        let base = HashExecutor.execute(&parent, &env, &[]).unwrap();
+        assert_eq!(base, HashExecutor.execute(&parent, &env, &[]).unwrap());
+        let tx = [Bytes::from_static(b"tx")];
+        assert_ne!(base, HashExecutor.execute(&parent, &env, &tx).unwrap());
+        let later = BlockEnv {
+            timestamp: 1_001,
+            ..env.clone()
+        };
+        assert_ne!(base, HashExecutor.execute(&parent, &later, &[]).unwrap());
+        let other_parent = Header {
+            state_root: Digest([9; 32]),
+            ..parent
+        };
+        assert_ne!(
+            base,
+            HashExecutor.execute(&other_parent, &env, &[]).unwrap()
+        );
+    }
 }

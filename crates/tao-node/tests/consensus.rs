@@ -12,10 +12,9 @@ use futures::{StreamExt, channel::mpsc};
 use tao_node::{
     Digest, Executor, Finalized,
     block::{Block, Header},
-    dev::HashExecutor,
     engine,
     executor::BlockEnv,
-    sim,
+    sim::{self, HashExecutor},
 };
 
 const BLOCK_TIME: Duration = Duration::from_millis(250);
@@ -45,6 +44,22 @@ impl Executor for TestExecutor {
         } else {
             root
         })
+    }
+
+    fn knows(&self, digest: &Digest) -> bool {
+        HashExecutor.knows(digest)
+    }
+
+    fn finalized_height(&self) -> u64 {
+        HashExecutor.finalized_height()
+    }
+
+    fn select_transactions(&self, parent: &Header) -> Vec<Bytes> {
+        HashExecutor.select_transactions(parent)
+    }
+
+    fn finalized(&self, digest: &Digest, block: &Block) -> Result<(), Infallible> {
+        HashExecutor.finalized(digest, block)
     }
 }
 

@@ -1,7 +1,14 @@
 //! `tao node`: run a node. For now a dev chain: one local validator producing and finalizing
-//! a block every block time, stored under a data directory and resumed from it on restart.
+//! a block every block time with the tao-runtime state machine, stored under a data directory
+//! and resumed from it on restart, with JSON-RPC (HTTP + WebSocket) and `/metrics`.
 
-use std::{net::SocketAddr, path::PathBuf, process::ExitCode, sync::Arc, time::Duration};
+use std::{
+    net::SocketAddr,
+    path::PathBuf,
+    process::ExitCode,
+    sync::Arc,
+    time::{Duration, Instant},
+};
 
 use anyhow::{Context as _, bail};
 use clap::Args;
@@ -22,7 +29,7 @@ pub struct NodeArgs {
     /// Directory for blocks, finalizations and consensus state [default: ~/.tao/dev].
     #[arg(long)]
     pub data_dir: Option<PathBuf>,
-    /// Serve JSON-RPC 2.0 over HTTP here (method `tao_head`), e.g. 127.0.0.1:9944.
+    /// Serve JSON-RPC 2.0 (HTTP POST and WebSocket) and /metrics here, e.g. 127.0.0.1:9944.
     #[arg(long)]
     pub rpc_addr: Option<SocketAddr>,
     /// Print each finalized block as a JSON line instead of a table row.
@@ -47,7 +54,9 @@ pub fn run(args: NodeArgs) -> anyhow::Result<ExitCode> {
             data_dir.display()
         );
         if let Some(addr) = args.rpc_addr {
-            eprintln!("JSON-RPC on http://{addr} (tao_head)");
+            eprintln!(
+                "JSON-RPC on http://{addr} and ws://{addr} (rpc.discover lists methods), metrics on http://{addr}/metrics"
+            );
         }
         println!("{:>10}  {:<66}  {:>4}", "height", "hash", "txs");
     }
@@ -89,9 +98,18 @@ pub struct NodeBenchArgs {
     /// Blocks every validator must finalize in each run.
     #[arg(long, default_value_t = 200)]
     pub blocks: u64,
-    /// Simulated block time, e.g. `250ms`.
+    /// Block time of the simulated runs and of the live dev node, e.g. `250ms`.
     #[arg(long, value_parser = parse_duration, default_value = "250ms")]
     pub block_time: Duration,
+    /// Signed transfers submitted over RPC to a live dev node (0 skips the live run).
+    #[arg(long, default_value_t = 20_000)]
+    pub transfers: u64,
+    /// Neurons registered on a subnet for the metagraph latency (at most 4096).
+    #[arg(long, default_value_t = 4_096)]
+    pub uids: u64,
+    /// Skip the simulated consensus runs.
+    #[arg(long)]
+    pub skip_sim: bool,
     /// Print results as JSON.
     #[arg(long)]
     pub json: bool,
@@ -99,9 +117,14 @@ pub struct NodeBenchArgs {
 
 /// `tao bench node`: wall-clock cost of consensus (simplex, marshal, storage, signatures) per
 /// finalized block, for 1 and 4 validators on the deterministic runtime and simulated network.
+///
+/// Then a live run: a `tao node --dev` process on 127.0.0.1 measured end to end through
+/// tao-client (start to first block, signed transfers from RPC submission to finality,
+/// metagraph latency on a subnet of `--uids` neurons); see [`live_bench`].
 pub fn bench(args: NodeBenchArgs) -> anyhow::Result<ExitCode> {
     let mut rows = Vec::new();
-    for validators in [1, 4] {
+    let sim_runs: &[u64] = if args.skip_sim { &[] } else { &[1, 4] };
+    for &validators in sim_runs {
         let m = tao_node::sim::measure(validators, args.blocks, args.block_time, 1)
             .with_context(|| format!("simulated run with {validators} validators failed"))?;
         let per_block_us = m.wall.as_micros() / u128::from(m.blocks.max(1));
@@ -123,10 +146,291 @@ pub fn bench(args: NodeBenchArgs) -> anyhow::Result<ExitCode> {
             );
         }
     }
+    if args.transfers > 0 {
+        let live = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()?
+            .block_on(live_bench(&args))?;
+        if !args.json {
+            println!(
+                "live dev node (block time {:?}): first block {} ms after start; {} transfers finalized in {:.2} s = {:.0} tx/s (RPC submission to finality); metagraph of {} uids: p50 {:.2} ms, p99 {:.2} ms",
+                args.block_time,
+                live["start_to_first_block_ms"],
+                live["transfers"],
+                live["transfer_seconds"].as_f64().unwrap_or(0.0),
+                live["transfers_per_second"].as_f64().unwrap_or(0.0),
+                live["metagraph_uids"],
+                live["metagraph_p50_ms"].as_f64().unwrap_or(0.0),
+                live["metagraph_p99_ms"].as_f64().unwrap_or(0.0),
+            );
+        }
+        rows.push(live);
+    }
     if args.json {
         println!("{}", serde_json::Value::Array(rows));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A dev node child process, killed when dropped, with its data directory removed.
+struct BenchNode {
+    child: std::process::Child,
+    data_dir: PathBuf,
+}
+
+impl Drop for BenchNode {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.data_dir);
+    }
+}
+
+/// Submits `call` signed by `signer` with the next nonce (no wait).
+async fn submit(
+    client: &tao_client::Client,
+    genesis: [u8; 32],
+    signer: &tao_crypto::Pair,
+    call: tao_runtime::Call,
+) -> anyhow::Result<String> {
+    use tao_runtime::codec::Encode as _;
+    let nonce = client.account(&signer.public().to_ss58()).await?.next_nonce;
+    let tx = tao_runtime::Transaction::sign(signer, genesis, nonce, 0, call);
+    Ok(client.submit_transaction(&tx.encode()).await?)
+}
+
+/// Submits and waits for finality; fails unless the call applied.
+async fn apply(
+    client: &tao_client::Client,
+    genesis: [u8; 32],
+    signer: &tao_crypto::Pair,
+    call: tao_runtime::Call,
+) -> anyhow::Result<tao_client::TransactionInfo> {
+    let what = format!("{call:?}");
+    let hash = submit(client, genesis, signer, call).await?;
+    let info = client
+        .wait_finalized(&hash, Duration::from_secs(60))
+        .await?;
+    if info.result.as_deref() != Some("applied") {
+        bail!("{what} did not apply: {:?}", info.error);
+    }
+    Ok(info)
+}
+
+/// Sum of the finalized nonces of `senders`.
+async fn nonce_sum(
+    client: &tao_client::Client,
+    senders: &[tao_crypto::Pair],
+) -> anyhow::Result<u64> {
+    let mut sum = 0;
+    for sender in senders {
+        sum += client.account(&sender.public().to_ss58()).await?.nonce;
+    }
+    Ok(sum)
+}
+
+/// The live part of `tao bench node`.
+async fn live_bench(args: &NodeBenchArgs) -> anyhow::Result<serde_json::Value> {
+    use serde_json::json;
+    use tao_crypto::Pair;
+    use tao_runtime::{Call, Hyperparam, Transaction, codec::Encode as _};
+
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?;
+    let data_dir = std::env::temp_dir().join(format!("tao-bench-node-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&data_dir);
+    let block_time = format!("{}ms", args.block_time.as_millis());
+    let started = Instant::now();
+    let child = std::process::Command::new(std::env::current_exe()?)
+        .args([
+            "node",
+            "--dev",
+            "--json",
+            "--block-time",
+            &block_time,
+            "--data-dir",
+        ])
+        .arg(&data_dir)
+        .args(["--rpc-addr", &port.to_string()])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .context("cannot start `tao node --dev` for the benchmark")?;
+    let _node = BenchNode { child, data_dir };
+    let client = tao_client::Client::new(&port.to_string())?
+        .with_timeout(Duration::from_secs(30))
+        .with_retries(1);
+    let first_block = loop {
+        if let Ok(head) = client.head().await
+            && head.finalized_number >= 1
+        {
+            break started.elapsed();
+        }
+        if started.elapsed() > Duration::from_secs(60) {
+            bail!("the dev node produced no block within 60 s");
+        }
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    };
+    let genesis = client.genesis_hash().await?;
+
+    // Sustained transfers: pre-signed, spread over the funded dev accounts, submitted in
+    // batches from one task per sender; timed from the first submission until every one is
+    // in a finalized block (the senders' finalized nonces count them).
+    let senders: Vec<Pair> = tao_runtime::genesis::DEV_ACCOUNTS
+        .iter()
+        .map(|uri| Pair::from_uri(uri))
+        .collect::<Result<_, _>>()?;
+    let per_sender = args.transfers.div_ceil(senders.len() as u64).min(4_000);
+    let dest = Pair::from_uri("//Transfers/sink")?.public();
+    let mut batches = Vec::new();
+    for sender in &senders {
+        let txs: Vec<String> = (0..per_sender)
+            .map(|nonce| {
+                let tx = Transaction::sign(
+                    sender,
+                    genesis,
+                    nonce,
+                    0,
+                    Call::TransferAllowDeath { dest, value: 1_000 },
+                );
+                format!("0x{}", hex::encode(tx.encode()))
+            })
+            .collect();
+        batches.push(txs);
+    }
+    let total = per_sender * senders.len() as u64;
+    let before = nonce_sum(&client, &senders).await?;
+    let t0 = Instant::now();
+    let mut tasks = Vec::new();
+    for txs in batches {
+        let client = client.clone();
+        tasks.push(tokio::spawn(async move {
+            for chunk in txs.chunks(500) {
+                let calls: Vec<(&str, serde_json::Value)> = chunk
+                    .iter()
+                    .map(|tx| ("tao_submitTransaction", json!([tx])))
+                    .collect();
+                let answers = client.batch(&calls).await?;
+                if let Some(Err(err)) = answers.into_iter().find(Result::is_err) {
+                    return Err(anyhow::Error::from(err));
+                }
+            }
+            anyhow::Ok(())
+        }));
+    }
+    for task in tasks {
+        task.await??;
+    }
+    let submitted = t0.elapsed();
+    loop {
+        if nonce_sum(&client, &senders).await? >= before + total {
+            break;
+        }
+        if t0.elapsed() > Duration::from_secs(600) {
+            bail!("transfers did not finalize within 10 minutes");
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let transfer_time = t0.elapsed();
+
+    // Metagraph latency: one subnet with `uids` neurons (registration limits lifted by sudo).
+    let uids = args.uids.clamp(1, 4_096);
+    let alice = Pair::from_uri("//Alice")?;
+    let owner = Pair::from_uri("//Bob")?;
+    let created = apply(
+        &client,
+        genesis,
+        &owner,
+        Call::RegisterNetwork {
+            hotkey: Pair::from_uri("//Bench/owner")?.public(),
+        },
+    )
+    .await?;
+    let netuid = created
+        .events
+        .iter()
+        .filter(|e| e["event"] == "NetworkAdded")
+        .find_map(|e| e.get("netuid")?.as_u64())
+        .and_then(|n| u16::try_from(n).ok())
+        .context("no NetworkAdded event")?;
+    for (param, value) in [
+        (Hyperparam::MaxAllowedUids, uids.max(1)),
+        (Hyperparam::MaxRegistrationsPerBlock, 4_096),
+        (Hyperparam::TargetRegistrationsPerInterval, 4_096),
+        (Hyperparam::MinBurn, 1_000),
+        (Hyperparam::MaxBurn, 100_000_000),
+    ] {
+        apply(
+            &client,
+            genesis,
+            &alice,
+            Call::SudoSetHyperparameter {
+                netuid,
+                param,
+                value,
+            },
+        )
+        .await?;
+    }
+    let registrants = [Pair::from_uri("//Charlie")?, Pair::from_uri("//Dave")?];
+    let existing = u64::from(client.subnet(netuid).await?.map_or(0, |s| s.subnetwork_n));
+    let needed = uids.saturating_sub(existing);
+    let mut last = String::new();
+    for (i, coldkey) in registrants.iter().enumerate() {
+        let share = needed / 2 + if i == 0 { needed % 2 } else { 0 };
+        let start = client
+            .account(&coldkey.public().to_ss58())
+            .await?
+            .next_nonce;
+        let mut calls = Vec::new();
+        for k in 0..share {
+            let hotkey = Pair::from_uri(&format!("//Bench/{i}/{k}"))?.public();
+            let tx = Transaction::sign(
+                coldkey,
+                genesis,
+                start + k,
+                0,
+                Call::BurnedRegister { netuid, hotkey },
+            );
+            calls.push(format!("0x{}", hex::encode(tx.encode())));
+        }
+        for chunk in calls.chunks(500) {
+            let requests: Vec<(&str, serde_json::Value)> = chunk
+                .iter()
+                .map(|tx| ("tao_submitTransaction", json!([tx])))
+                .collect();
+            for answer in client.batch(&requests).await? {
+                last = serde_json::from_value(answer?)?;
+            }
+        }
+    }
+    if !last.is_empty() {
+        client
+            .wait_finalized(&last, Duration::from_secs(300))
+            .await?;
+    }
+    let n = client.metagraph(netuid).await?.neurons.len();
+    let mut latencies = Vec::new();
+    for _ in 0..200 {
+        let t = Instant::now();
+        client.metagraph(netuid).await?;
+        latencies.push(t.elapsed());
+    }
+    latencies.sort();
+    let ms = |d: Duration| d.as_secs_f64() * 1_000.0;
+    let p50 = ms(latencies[latencies.len() / 2]);
+    let p99 = ms(latencies[latencies.len() * 99 / 100]);
+    Ok(json!({
+        "start_to_first_block_ms": first_block.as_millis(),
+        "block_time_ms": args.block_time.as_millis(),
+        "transfers": total,
+        "submission_seconds": submitted.as_secs_f64(),
+        "transfer_seconds": transfer_time.as_secs_f64(),
+        "transfers_per_second": total as f64 / transfer_time.as_secs_f64(),
+        "metagraph_uids": n,
+        "metagraph_p50_ms": p50,
+        "metagraph_p99_ms": p99,
+    }))
 }
 
 /// `~/.tao/dev`, so a restarted dev node resumes its chain without flags.
