@@ -187,11 +187,12 @@ fn store_subnet(s: &mut State<'_>, sub: &Subnet) {
 
 /// Runs the coinbase and every due epoch for block `now`.
 pub fn on_initialize(s: &mut State<'_>, now: u64, ev: &mut Vec<Event>) -> DResult<()> {
-    let netuids: Vec<u16> = s.netuids()?.into_iter().filter(|n| *n != 0).collect();
+    let all = s.netuids()?;
     let mut total_stake: u64 = 0;
-    for &n in s.netuids()?.iter() {
+    for &n in &all {
         total_stake = total_stake.saturating_add(s.subnet_get(SUBNET_TAO, n)?);
     }
+    let netuids: Vec<u16> = all.into_iter().filter(|n| *n != 0).collect();
     let mut chain = Chain {
         total_issuance: s.counter(TOTAL_ISSUANCE)?,
         total_stake,

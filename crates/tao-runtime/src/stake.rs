@@ -440,6 +440,21 @@ pub fn remove_stake(
     ev: &mut Vec<Event>,
 ) -> DResult<()> {
     ensure_stakeable(s, netuid, hotkey)?;
+    sell_to_coldkey(s, netuid, hotkey, coldkey, amount, limit, author, ev)
+}
+
+/// Sells `amount` of the position, pays the TAO to `coldkey` and records `StakeRemoved`.
+#[allow(clippy::too_many_arguments)]
+fn sell_to_coldkey(
+    s: &mut State<'_>,
+    netuid: u16,
+    hotkey: &PublicKey,
+    coldkey: &PublicKey,
+    amount: u64,
+    limit: Option<Limit>,
+    author: Option<&PublicKey>,
+    ev: &mut Vec<Event>,
+) -> DResult<()> {
     let (alpha, tao, fee) = sell(s, netuid, hotkey, coldkey, amount, limit, author)?;
     balances::deposit(s, coldkey, tao)?;
     ev.push(Event::StakeRemoved {
@@ -490,16 +505,7 @@ pub fn unstake_all(
         if position == 0 {
             continue;
         }
-        let (alpha, tao, fee) = sell(s, netuid, hotkey, coldkey, position, None, author)?;
-        balances::deposit(s, coldkey, tao)?;
-        ev.push(Event::StakeRemoved {
-            coldkey: *coldkey,
-            hotkey: *hotkey,
-            tao,
-            alpha,
-            netuid,
-            fee,
-        });
+        sell_to_coldkey(s, netuid, hotkey, coldkey, position, None, author, ev)?;
     }
     Ok(())
 }
