@@ -2,7 +2,7 @@
 //! release subtensor pins): truncating division that yields 0 on division by zero or overflow
 //! (`safe_div`), saturating conversions to `u16`/`u64`, `exp_safe` and the liquid-alpha sigmoid.
 
-use substrate_fixed::types::{I32F32, I64F64, I96F32};
+use substrate_fixed::types::{I32F32, I64F64};
 
 /// Fixed-point zero.
 pub const ZERO: I32F32 = I32F32::from_bits(0);
@@ -45,8 +45,14 @@ pub fn checked_div(x: I32F32, y: I32F32) -> Option<I32F32> {
 pub struct Divisor {
     /// The divisor itself, for the inputs the fast path does not cover.
     y: I32F32,
-    /// Trailing zero bits of a positive divisor's raw bits; `None` for a divisor `<= 0`.
-    zeros: Option<u32>,
+    /// `x·2^32 / 2^z` is `x << up >> down` for the trailing zero bits `z` of the raw divisor
+    /// (one of the two shifts is 0).
+    up: u32,
+    /// See `up`.
+    down: u32,
+    /// The fast path takes raw `x` (as `u64`) below this: non-negative and keeping `x << up`
+    /// within 64 bits; 0 for divisors `<= 0`, which always take the slow path.
+    limit: u64,
     /// The multiplier `m'` for the odd part `d'` of the raw divisor.
     magic: u64,
     /// `min(l, 1)` with `l = ceil(log2 d')`.
@@ -68,6 +74,9 @@ impl Divisor {
         Self::positive(d)
     }
 
+    /// Division by one: keeps every value (prepared at compile time).
+    pub const ONE: Self = Self::positive(1 << 32);
+
     /// Prepares division by the positive raw value `d` (`d < 2^63`).
     const fn positive(d: u64) -> Self {
         let zeros = d.trailing_zeros();
@@ -76,9 +85,12 @@ impl Divisor {
         let span = (1u128 << l) - odd as u128;
         // m' = floor(2^64 · (2^l − d') / d') + 1 < 2^64 because d' > 2^(l−1).
         let magic = ((span << 64) / odd as u128 + 1) as u64;
+        let up = 32u32.saturating_sub(zeros);
         Self {
             y: I32F32::from_bits(d as i64),
-            zeros: Some(zeros),
+            up,
+            down: zeros.saturating_sub(32),
+            limit: 1 << (64 - if up == 0 { 1 } else { up }),
             magic,
             shift1: if l < 1 { l } else { 1 },
             shift2: if l > 0 { l - 1 } else { 0 },
@@ -86,10 +98,12 @@ impl Divisor {
     }
 
     /// A divisor that always defers to [`checked_div`].
-    fn slow(y: I32F32) -> Self {
+    pub fn slow(y: I32F32) -> Self {
         Self {
             y,
-            zeros: None,
+            up: 0,
+            down: 0,
+            limit: 0,
             magic: 0,
             shift1: 0,
             shift2: 0,
@@ -99,14 +113,13 @@ impl Divisor {
     /// `x / y` truncated, `None` on division by zero or overflow (as [`checked_div`]).
     #[inline(always)]
     pub fn checked_div(&self, x: I32F32) -> Option<I32F32> {
-        if let (Some(zeros), Ok(ux)) = (self.zeros, u64::try_from(x.to_bits())) {
+        let ux = x.to_bits() as u64;
+        if ux < self.limit {
             // floor(x·2^32 / (d'·2^z)) = floor(floor(x·2^32 / 2^z) / d').
-            let numerator = (u128::from(ux) << 32) >> zeros;
-            if let Ok(n) = u64::try_from(numerator) {
-                let t1 = u64::try_from((u128::from(self.magic) * u128::from(n)) >> 64).unwrap_or(0);
-                let q = (t1 + ((n - t1) >> self.shift1)) >> self.shift2;
-                return i64::try_from(q).ok().map(I32F32::from_bits);
-            }
+            let n = (ux << self.up) >> self.down;
+            let t1 = ((u128::from(self.magic) * u128::from(n)) >> 64) as u64;
+            let q = (t1 + ((n - t1) >> self.shift1)) >> self.shift2;
+            return i64::try_from(q).ok().map(I32F32::from_bits);
         }
         self.slow_div(x)
     }
@@ -123,6 +136,44 @@ impl Divisor {
     pub fn safe_div(&self, x: I32F32) -> I32F32 {
         self.checked_div(x).unwrap_or(ZERO)
     }
+}
+
+/// `x · y` saturating on overflow: `substrate-fixed`'s `saturating_mul` for 32.32 (which widens
+/// to a 128 × 128-bit overflowing product) as one 64 × 64 → 128-bit multiply. Its overflow test,
+/// `x·y·2^32` outside `i128`, is the same as `x·y >> 32` outside `i64`.
+#[inline(always)]
+pub fn mul(x: I32F32, y: I32F32) -> I32F32 {
+    let product = i128::from(x.to_bits()) * i128::from(y.to_bits());
+    match i64::try_from(product >> 32) {
+        Ok(bits) => I32F32::from_bits(bits),
+        Err(_) if product < 0 => I32F32::min_value(),
+        Err(_) => I32F32::max_value(),
+    }
+}
+
+/// `x · y`, `None` on overflow (`substrate-fixed`'s `checked_mul` for 32.32, as [`mul`]).
+#[inline(always)]
+pub fn checked_mul(x: I32F32, y: I32F32) -> Option<I32F32> {
+    let product = i128::from(x.to_bits()) * i128::from(y.to_bits());
+    i64::try_from(product >> 32).ok().map(I32F32::from_bits)
+}
+
+/// `x + y` saturating (`substrate-fixed`'s branch-free `saturating_add`, as the plain integer one).
+#[inline(always)]
+pub fn add(x: I32F32, y: I32F32) -> I32F32 {
+    I32F32::from_bits(x.to_bits().saturating_add(y.to_bits()))
+}
+
+/// `x − y` saturating (`substrate-fixed`'s `saturating_sub`, as the plain integer one).
+#[inline(always)]
+pub fn sub(x: I32F32, y: I32F32) -> I32F32 {
+    I32F32::from_bits(x.to_bits().saturating_sub(y.to_bits()))
+}
+
+/// A stored `u16` as a 32.32 number (`from_num`), exactly `value << 32`.
+#[inline(always)]
+pub fn from_u16(value: u16) -> I32F32 {
+    I32F32::from_bits(i64::from(value) << 32)
 }
 
 /// `x / y`, or 0 when `y == 0` or the quotient overflows (subtensor's `safe_div`).
@@ -167,7 +218,7 @@ fn exp(x: I32F32) -> Option<I32F32> {
     let mut result = operand.checked_add(ONE)?;
     let mut term = operand;
     for divisor in &SERIES_DIVISORS {
-        term = term.checked_mul(operand)?;
+        term = checked_mul(term, operand)?;
         term = divisor.checked_div(term)?;
         result = result.checked_add(term)?;
         if term == ZERO {
@@ -200,22 +251,27 @@ pub fn wrapping_sum(values: impl IntoIterator<Item = I32F32>) -> I32F32 {
 /// A stored `u16` proportion of 65535 as a fixed-point number (`u16_proportion_to_fixed`).
 #[inline]
 pub fn u16_proportion(x: u16) -> I32F32 {
-    safe_div(I32F32::from_num(x), I32F32::from_num(u16::MAX))
+    U16_MAX.safe_div(from_u16(x))
 }
+
+/// Division by 65535, prepared at compile time (exactly `safe_div(x, 65535)`).
+const U16_MAX: Divisor = Divisor::positive((u16::MAX as u64) << 32);
 
 /// A fixed-point proportion as stored `u16`: `x · 65535`, truncated and saturated.
 #[inline]
 pub fn proportion_to_u16(x: I32F32) -> u16 {
-    x.saturating_mul(I32F32::from_num(u16::MAX))
-        .saturating_to_num::<u16>()
+    mul(x, from_u16(u16::MAX)).saturating_to_num::<u16>()
 }
 
 /// A normalized share of `rao_emission`, in RAO (I96F32 product, truncated and saturated).
 #[inline]
 pub fn share_of(x: I32F32, rao_emission: u64) -> u64 {
-    I96F32::saturating_from_num(x)
-        .saturating_mul(I96F32::saturating_from_num(rao_emission))
-        .saturating_to_num::<u64>()
+    // The 96.32 product `x · rao` never overflows (|x| < 2^31, rao < 2^64), so this is
+    // `floor(x_bits · rao / 2^32)`, saturated to `u64` and 0 for negative `x`.
+    let Ok(bits) = u64::try_from(x.to_bits()) else {
+        return 0;
+    };
+    u64::try_from((u128::from(bits) * u128::from(rao_emission)) >> 32).unwrap_or(u64::MAX)
 }
 
 /// Divides every value by the (wrapping) sum, unless the sum is zero (`inplace_normalize`).
@@ -275,9 +331,9 @@ impl LiquidAlpha {
     /// away from consensus (buying) or below its bond (selling), slow otherwise.
     pub fn alpha(&self, consensus: I32F32, weight: I32F32, bond: I32F32) -> I32F32 {
         let diff = if weight >= bond {
-            clamp(weight.saturating_sub(consensus), ZERO, ONE)
+            clamp(sub(weight, consensus), ZERO, ONE)
         } else {
-            clamp(bond.saturating_sub(weight), ZERO, ONE)
+            clamp(sub(bond, weight), ZERO, ONE)
         };
         if diff == ZERO {
             return self.at_zero;
@@ -287,13 +343,11 @@ impl LiquidAlpha {
 
     /// The sigmoid alpha for a clamped distance `diff` in `[0, 1]`.
     fn alpha_of_diff(&self, diff: I32F32) -> I32F32 {
-        let exponent = self
-            .slope
-            .saturating_mul(diff.saturating_sub(I32F32::from_num(0.5)));
+        let exponent = mul(self.slope, diff.saturating_sub(I32F32::from_num(0.5)));
         let sigmoid = saturating_div(ONE, ONE.saturating_add(exp_safe(exponent)));
         let alpha = self
             .low
-            .saturating_add(sigmoid.saturating_mul(self.high.saturating_sub(self.low)));
+            .saturating_add(mul(sigmoid, self.high.saturating_sub(self.low)));
         clamp(alpha, self.low, self.high)
     }
 }
@@ -308,8 +362,50 @@ fn clamp(value: I32F32, low: I32F32, high: I32F32) -> I32F32 {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+    use substrate_fixed::types::I96F32;
 
     proptest! {
+        #[test]
+        fn multiplication_matches_substrate_fixed(a in any::<i64>(), b in any::<i64>(), k in 0u32..63, m in 0u32..63) {
+            for (a, b) in [(a, b), (a >> k, b >> m), (a >> k, b), (a >> 31, b >> 31), (a >> 32, b >> 32), (i64::MIN, b >> m), (a >> k, -(1 << 32))] {
+                let (x, y) = (I32F32::from_bits(a), I32F32::from_bits(b));
+                prop_assert_eq!(mul(x, y), x.saturating_mul(y));
+                prop_assert_eq!(checked_mul(x, y), x.checked_mul(y));
+            }
+        }
+
+        #[test]
+        fn prepared_division_by_one_keeps_every_value(a in any::<i64>()) {
+            prop_assert_eq!(Divisor::ONE.safe_div(I32F32::from_bits(a)), I32F32::from_bits(a));
+            prop_assert_eq!(Divisor::new(ONE).safe_div(I32F32::from_bits(a)), I32F32::from_bits(a));
+        }
+
+        #[test]
+        fn addition_and_subtraction_match_substrate_fixed(a in any::<i64>(), b in any::<i64>(), k in 0u32..63) {
+            for (a, b) in [(a, b), (a >> k, b), (a, b >> k), (i64::MAX - (a >> k).abs(), b.abs()), (i64::MIN + (a >> k).abs(), -b.abs())] {
+                let (x, y) = (I32F32::from_bits(a), I32F32::from_bits(b));
+                prop_assert_eq!(add(x, y), x.saturating_add(y));
+                prop_assert_eq!(sub(x, y), x.saturating_sub(y));
+            }
+        }
+
+        #[test]
+        fn share_matches_substrate_fixed(x in any::<i64>(), rao in any::<u64>(), k in 0u32..64) {
+            for (x, rao) in [(x, rao), (x >> k, rao), (x.abs() >> 31, rao >> k), (x, u64::MAX)] {
+                let x = I32F32::from_bits(x);
+                let theirs = I96F32::saturating_from_num(x)
+                    .saturating_mul(I96F32::saturating_from_num(rao))
+                    .saturating_to_num::<u64>();
+                prop_assert_eq!(share_of(x, rao), theirs);
+            }
+        }
+
+        #[test]
+        fn u16_conversion_matches_from_num(v in any::<u16>()) {
+            prop_assert_eq!(from_u16(v), I32F32::from_num(v));
+            prop_assert_eq!(u16_proportion(v), I32F32::from_num(v).checked_div(I32F32::from_num(u16::MAX)).unwrap_or(ZERO));
+        }
+
         #[test]
         fn division_matches_substrate_fixed(a in any::<i64>(), b in any::<i64>(), k in 0u32..48) {
             for (a, b) in [(a, b), (a >> k << k, b >> k << k), (a >> 20, b), (a >> 32 << 32, b >> 30 << 32)] {

@@ -5,7 +5,7 @@
 
 use substrate_fixed::types::I32F32;
 
-use crate::fixed::{Divisor, ZERO, safe_div, wrapping_sum};
+use crate::fixed::{Divisor, ZERO, add, safe_div, wrapping_sum};
 
 /// An `n`-row sparse matrix: row `i` is `cols/vals[offsets[i]..offsets[i + 1]]`.
 #[derive(Clone, Debug, Default)]
@@ -74,121 +74,164 @@ impl Csr {
         }
     }
 
-    /// Divides each row by its (wrapping) sum where that sum is positive
-    /// (`inplace_row_normalize_sparse`).
-    pub fn row_normalize(&mut self) {
-        for i in 0..self.rows() {
-            let (_, vals) = self.row_mut(i);
+    /// Closes the row being built and divides it by its (wrapping) sum where that sum is
+    /// positive (`inplace_row_normalize_sparse`, one row at a time while it is in cache).
+    pub fn end_row_normalized(&mut self) {
+        let start = self.offsets.last().copied().unwrap_or(0);
+        if let Some(vals) = self.vals.get_mut(start..) {
             let sum = wrapping_sum(vals.iter().copied());
             if sum > ZERO {
                 divide_all(vals, sum);
             }
         }
+        self.end_row();
     }
 
-    /// Per-column `fold`s of the values over `columns` columns, with entry counts (entries
-    /// beyond `columns` are ignored).
-    fn col_fold(
-        &self,
-        columns: usize,
-        fold: impl Fn(I32F32, I32F32) -> I32F32,
-    ) -> (Vec<I32F32>, Vec<usize>) {
-        let mut acc = vec![ZERO; columns];
-        let mut counts = vec![0usize; columns];
-        for (&j, &v) in self.cols.iter().zip(&self.vals) {
-            if let (Some(a), Some(c)) =
-                (acc.get_mut(usize::from(j)), counts.get_mut(usize::from(j)))
-            {
-                *a = fold(*a, v);
-                *c += 1;
-            }
-        }
-        (acc, counts)
-    }
-
-    /// Divides each entry by its column's denominator where that is non-zero, preparing a
-    /// [`Divisor`] only for columns with enough entries (`counts`) to repay it.
-    fn divide_cols(&mut self, denominators: &[I32F32], counts: &[usize]) {
-        let divisors: Vec<ColumnDivisor> = denominators
-            .iter()
-            .zip(counts)
-            .map(|(&d, &count)| {
-                if d == ZERO {
-                    ColumnDivisor::Keep
-                } else if count >= PREPARED_DIVISION_MIN {
-                    ColumnDivisor::Prepared(Divisor::new(d))
-                } else {
-                    ColumnDivisor::Plain(d)
-                }
-            })
-            .collect();
+    /// Divides each entry by its column's divisor.
+    pub fn divide_cols(&mut self, divisors: &ColumnDivisors) {
         for (&j, v) in self.cols.iter().zip(self.vals.iter_mut()) {
-            match divisors.get(usize::from(j)) {
-                Some(ColumnDivisor::Prepared(d)) => *v = d.safe_div(*v),
-                Some(ColumnDivisor::Plain(d)) => *v = safe_div(*v, *d),
-                Some(ColumnDivisor::Keep) | None => {}
+            *v = divisors.divide(j, *v);
+        }
+    }
+
+    /// All columns and values, row after row.
+    pub fn entries(&self) -> (&[u16], &[I32F32]) {
+        (&self.cols, &self.vals)
+    }
+
+    /// All columns and mutable values, row after row.
+    pub fn entries_mut(&mut self) -> (&[u16], &mut [I32F32]) {
+        (&self.cols, &mut self.vals)
+    }
+
+    /// The entry range of row `i` in [`Csr::entries`] (empty for `i` out of range).
+    #[inline]
+    pub fn row_range(&self, i: usize) -> std::ops::Range<usize> {
+        match (self.offsets.get(i), self.offsets.get(i + 1)) {
+            (Some(&start), Some(&end)) => start..end,
+            _ => 0..0,
+        }
+    }
+
+    /// Replaces each entry `(i, j, v)` by `f(i, j, v)`, in row order, dropping those where it
+    /// returns `None`; the matrix shrinks in place.
+    pub fn retain_map(&mut self, mut f: impl FnMut(usize, u16, I32F32) -> Option<I32F32>) {
+        let mut write = 0;
+        let mut start = 0;
+        for i in 0..self.rows() {
+            let end = self.offsets.get(i + 1).copied().unwrap_or(start);
+            for read in start..end {
+                if let (Some(&j), Some(&v)) = (self.cols.get(read), self.vals.get(read))
+                    && let Some(mapped) = f(i, j, v)
+                {
+                    if let (Some(c), Some(x)) = (self.cols.get_mut(write), self.vals.get_mut(write))
+                    {
+                        *c = j;
+                        *x = mapped;
+                    }
+                    write += 1;
+                }
             }
-        }
-    }
-
-    /// Divides each entry by its column's sum where non-zero (`inplace_col_normalize_sparse`).
-    pub fn col_normalize(&mut self, columns: usize) {
-        let (sums, counts) = self.col_fold(columns, I32F32::saturating_add);
-        self.divide_cols(&sums, &counts);
-    }
-
-    /// Divides each entry by its column's maximum where non-zero (`inplace_col_max_upscale_sparse`).
-    pub fn col_max_upscale(&mut self, columns: usize) {
-        let (maxes, counts) = self.col_fold(columns, |m, v| if m < v { v } else { m });
-        self.divide_cols(&maxes, &counts);
-    }
-
-    /// The same pattern with each value `v` in row `i` replaced by `f(i, v)`.
-    pub fn map_rows(&self, f: impl Fn(usize, I32F32) -> I32F32) -> Self {
-        let mut vals = Vec::with_capacity(self.vals.len());
-        for (i, w) in self.offsets.windows(2).enumerate() {
-            if let (Some(&start), Some(&end)) = (w.first(), w.get(1))
-                && let Some(row) = self.vals.get(start..end)
-            {
-                vals.extend(row.iter().map(|&v| f(i, v)));
+            if let Some(o) = self.offsets.get_mut(i + 1) {
+                *o = write;
             }
+            start = end;
         }
-        Self {
-            offsets: self.offsets.clone(),
-            cols: self.cols.clone(),
-            vals,
-        }
+        self.cols.truncate(write);
+        self.vals.truncate(write);
     }
 
     /// The largest raw value stored (0 when empty).
     pub fn max_bits(&self) -> i64 {
         self.vals.iter().map(|v| v.to_bits()).max().unwrap_or(0)
     }
+}
 
-    /// Per-row wrapping sums (`row_sum_sparse`).
-    pub fn row_sums(&self) -> Vec<I32F32> {
-        (0..self.rows())
-            .map(|i| wrapping_sum(self.row(i).1.iter().copied()))
-            .collect()
+/// Per-column folds (saturating sums or maxima, starting at 0) with entry counts, for the
+/// column normalisations; entries beyond the column count are ignored.
+pub struct ColumnFold {
+    /// The fold of each column.
+    acc: Vec<I32F32>,
+    /// Entries seen per column.
+    counts: Vec<u32>,
+}
+
+impl ColumnFold {
+    /// Zero folds for `columns` columns.
+    pub fn new(columns: usize) -> Self {
+        Self {
+            acc: vec![ZERO; columns],
+            counts: vec![0; columns],
+        }
+    }
+
+    /// Adds `v` to column `j`'s saturating sum (the reference's column sums).
+    #[inline(always)]
+    pub fn add(&mut self, j: u16, v: I32F32) {
+        if let (Some(a), Some(c)) = (
+            self.acc.get_mut(usize::from(j)),
+            self.counts.get_mut(usize::from(j)),
+        ) {
+            *a = add(*a, v);
+            *c = c.saturating_add(1);
+        }
+    }
+
+    /// Raises column `j`'s maximum to `v`.
+    #[inline(always)]
+    pub fn max(&mut self, j: u16, v: I32F32) {
+        if let (Some(a), Some(c)) = (
+            self.acc.get_mut(usize::from(j)),
+            self.counts.get_mut(usize::from(j)),
+        ) {
+            if *a < v {
+                *a = v;
+            }
+            *c = c.saturating_add(1);
+        }
+    }
+
+    /// Division by each column's fold where that is non-zero (by one, which keeps every value,
+    /// where it is zero), prepared only for columns with enough entries to repay it.
+    pub fn divisors(&self) -> ColumnDivisors {
+        ColumnDivisors(
+            self.acc
+                .iter()
+                .zip(&self.counts)
+                .map(|(&d, &count)| {
+                    if d == ZERO {
+                        Divisor::ONE
+                    } else if count >= PREPARED_DIVISION_MIN {
+                        Divisor::new(d)
+                    } else {
+                        Divisor::slow(d)
+                    }
+                })
+                .collect(),
+        )
     }
 }
 
-/// How one column is divided.
-enum ColumnDivisor {
-    /// Zero denominator: the column stays as it is.
-    Keep,
-    /// Few entries: a plain division each.
-    Plain(I32F32),
-    /// Many entries: multiply-and-shift.
-    Prepared(Divisor),
+/// The divisor of every column (`safe_div` by the column's fold, or unchanged when it is 0).
+pub struct ColumnDivisors(Vec<Divisor>);
+
+impl ColumnDivisors {
+    /// `v` divided by column `j`'s divisor (unchanged for a zero fold or `j` out of range).
+    #[inline(always)]
+    pub fn divide(&self, j: u16, v: I32F32) -> I32F32 {
+        match self.0.get(usize::from(j)) {
+            Some(d) => d.safe_div(v),
+            None => v,
+        }
+    }
 }
 
 /// Entry counts from which preparing a [`Divisor`] beats dividing entry by entry.
-const PREPARED_DIVISION_MIN: usize = 8;
+const PREPARED_DIVISION_MIN: u32 = 8;
 
 /// `safe_div(v, denominator)` for every value, with a prepared divisor for longer slices.
 fn divide_all(vals: &mut [I32F32], denominator: I32F32) {
-    if vals.len() >= PREPARED_DIVISION_MIN {
+    if vals.len() >= PREPARED_DIVISION_MIN as usize {
         let d = Divisor::new(denominator);
         for v in vals.iter_mut() {
             *v = d.safe_div(*v);
