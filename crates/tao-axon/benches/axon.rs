@@ -10,6 +10,10 @@ use tao_axon::dummy::{Dummy, forward_dummy};
 use tao_axon::{Axon, AxonConfig, AxonInfo, Dendrite, Envelope, HeaderSynapse, TerminalInfo};
 use tao_crypto::Pair;
 
+/// The allocator the `tao` binary uses, so that these figures match `tao bench axon`.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

@@ -8,6 +8,7 @@
 //!              fill axon version/uuid/nonce, dendrite ip/port = TCP peer
 //! 3 blacklist  user function on the unverified header synapse     else 403
 //! 4 verify     ss58 hotkey, nonce rule per hotkey:uuid, sr25519   else 401
+//!              (keys prepared once, signatures batched: verifier.rs)
 //! 5 priority   stake-ordered bounded queue                        else 503 busy / 408
 //! 6 route      method, body size, JSON, body hash, forward        405/413/422/500/408
 //! ```
@@ -31,16 +32,19 @@ use http_body::{Body, Frame, SizeHint};
 use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use tao_crypto::{Pair, PublicKey, Signature};
+use tao_crypto::{Pair, Signature};
 use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, mpsc, watch};
 
 use crate::queue::{Permit, Rejected, Scheduler};
 use crate::synapse::{Envelope, Ping, Synapse, VERSION_AS_INT, py_float};
+use crate::verifier::Verifier;
 use crate::wire::{HeaderRef, HeaderSynapse, INPUT_OBJ_PREFIX, py_list};
 
 /// First version whose nonces must also be fresh (7.2.0).
 const V_7_2_0: u64 = 7_002_000;
+/// Headers of a success answer (about 25), reserved so that the map never grows mid-answer.
+const RESPONSE_HEADERS: usize = 32;
 /// Freshness slack for a first nonce, on top of the request's timeout (4 s).
 const ALLOWED_DELTA_NS: i128 = 4_000_000_000;
 
@@ -62,6 +66,9 @@ pub struct AxonConfig {
     pub max_timeout: Duration,
     /// Remembered `hotkey:uuid` nonces before stale ones are dropped.
     pub nonce_capacity: usize,
+    /// Callers' public keys kept decompressed for signature checks (each saves the SS58
+    /// decoding and a point decompression on that caller's later requests).
+    pub key_capacity: usize,
 }
 
 impl Default for AxonConfig {
@@ -74,6 +81,7 @@ impl Default for AxonConfig {
             header_read_timeout: Duration::from_secs(10),
             max_timeout: Duration::from_secs(3600),
             nonce_capacity: 100_000,
+            key_capacity: 4096,
         }
     }
 }
@@ -249,9 +257,13 @@ where
             drop(call.permit);
             out.name = S::NAME.to_owned();
             mark_success(&mut out, call.start);
-            let body = serde_json::to_vec(&out).unwrap_or_default();
+            let mut body = Vec::with_capacity(call.body.len() + 256);
+            if serde_json::to_writer(&mut body, &out).is_err() {
+                body.clear();
+            }
             let mut resp = Response::new(AxonBody::Full(Some(Bytes::from(body))));
             let map = resp.headers_mut();
+            map.reserve(RESPONSE_HEADERS);
             map.insert(
                 header::CONTENT_TYPE,
                 HeaderValue::from_static("application/json"),
@@ -361,6 +373,7 @@ struct Shared {
     blacklist: Option<Arc<BlacklistFn>>,
     priority: Option<Arc<PriorityFn>>,
     nonces: Mutex<HashMap<String, u64>>,
+    verifier: Arc<Verifier>,
     scheduler: Arc<Scheduler>,
     config: AxonConfig,
 }
@@ -393,10 +406,7 @@ impl Shared {
                 opt(&hs.axon.hotkey),
                 self.uuid
             );
-            hs.axon.signature = Some(format!(
-                "0x{}",
-                hex::encode(self.pair.sign(msg.as_bytes()).0)
-            ));
+            hs.axon.signature = Some(signature_hex(&self.pair.sign(msg.as_bytes())));
         }
         let body = serde_json::json!({ "message": message });
         let mut resp = plain_json(status, &body);
@@ -421,14 +431,16 @@ impl Shared {
     }
 
     /// The reference's default verification (spec §6 step 4); `Err` is the error text.
-    fn verify(&self, hs: &HeaderSynapse) -> Result<(), String> {
+    async fn verify(&self, hs: &HeaderSynapse) -> Result<(), String> {
         let d = &hs.dendrite;
         let hotkey = d
             .hotkey
             .as_deref()
             .ok_or("No SS58 formatted address or public key provided.")?;
-        let public =
-            PublicKey::from_ss58(hotkey).map_err(|e| format!("Invalid SS58 address: {e}"))?;
+        let public = self
+            .verifier
+            .key(hotkey)
+            .map_err(|e| format!("Invalid SS58 address: {e}"))?;
         let nonce = d.nonce.ok_or("Missing Nonce")?;
         let endpoint_key = format!("{hotkey}:{}", opt(&d.uuid));
         let timeout_s = hs.timeout.min(self.config.max_timeout.as_secs_f64());
@@ -447,9 +459,7 @@ impl Shared {
             opt(&d.uuid),
             hs.computed_body_hash
         );
-        if !public.verify(message.as_bytes(), &sig)
-            && !public.verify(format!("<Bytes>{message}</Bytes>").as_bytes(), &sig)
-        {
+        if !self.verifier.check(&public, message.clone(), &sig).await {
             return Err(format!("Signature mismatch with {message} and {signature}"));
         }
         // Store only on success; re-check so that two concurrent requests cannot both pass.
@@ -542,7 +552,7 @@ impl Shared {
             let msg = format!("Forbidden. Key is blacklisted: {reason}.");
             return self.error_response(hs, StatusCode::FORBIDDEN, msg, start);
         }
-        if let Err(e) = self.verify(&hs) {
+        if let Err(e) = self.verify(&hs).await {
             let msg = format!("Not Verified with error: {e}");
             return self.error_response(hs, StatusCode::UNAUTHORIZED, msg, start);
         }
@@ -616,11 +626,20 @@ fn opt(v: &Option<String>) -> &str {
     v.as_deref().unwrap_or("None")
 }
 
+/// `0x` followed by the lower-case hex of `sig`, as the reference sends signatures.
+pub(crate) fn signature_hex(sig: &Signature) -> String {
+    let mut out = [0u8; 130];
+    out[..2].copy_from_slice(b"0x");
+    // 64 bytes always fit 128 hex digits, so this cannot fail.
+    let _ = hex::encode_to_slice(sig.0, &mut out[2..]);
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 fn parse_signature(s: &str) -> Result<Signature, String> {
     let bad = || "Invalid signature format. Expected hex string.".to_owned();
     let hex_part = s.strip_prefix("0x").ok_or_else(bad)?;
-    let bytes = hex::decode(hex_part).map_err(|_| bad())?;
-    let arr: [u8; 64] = bytes.try_into().map_err(|_| bad())?;
+    let mut arr = [0u8; 64];
+    hex::decode_to_slice(hex_part, &mut arr).map_err(|_| bad())?;
     Ok(Signature(arr))
 }
 
@@ -737,6 +756,7 @@ impl Axon {
             blacklist: self.blacklist,
             priority: self.priority,
             nonces: Mutex::new(HashMap::new()),
+            verifier: Arc::new(Verifier::new(self.config.key_capacity)),
             scheduler: Scheduler::new(self.config.workers, self.config.queue),
             config: self.config,
         });
@@ -832,5 +852,10 @@ mod tests {
         assert!(parse_signature("0xzz").is_err());
         let ok = format!("0x{}", "AB".repeat(64));
         assert_eq!(parse_signature(&ok).unwrap().0, [0xab; 64]);
+        assert!(parse_signature(&format!("0x{}", "ab".repeat(63))).is_err());
+        assert!(parse_signature(&format!("0x{}", "ab".repeat(65))).is_err());
+        let sig = Signature(std::array::from_fn(|i| i as u8));
+        assert_eq!(signature_hex(&sig), format!("0x{}", hex::encode(sig.0)));
+        assert_eq!(parse_signature(&signature_hex(&sig)).unwrap().0, sig.0);
     }
 }

@@ -29,6 +29,7 @@ pub mod dendrite;
 pub mod dummy;
 mod queue;
 pub mod synapse;
+mod verifier;
 pub mod wire;
 
 pub use axon::{

@@ -156,41 +156,131 @@ impl Synapse for Ping {
 }
 
 /// A whole synapse as on the wire: base fields plus the subnet's fields `S`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+///
+/// Missing base fields take their defaults and `null` terminals read as empty ones; every other
+/// key goes to `S`. (Deserialization is written out rather than derived with `flatten`, which
+/// would buffer the whole object, every base field included, before reading it.)
+#[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(bound = "S: Synapse")]
 pub struct Envelope<S> {
     /// Class name; always forced to `S::NAME` when sending.
-    #[serde(default)]
     pub name: String,
     /// Call timeout in seconds.
-    #[serde(default = "default_timeout")]
     pub timeout: f64,
     /// Informational size estimate (Python-internal).
-    #[serde(default)]
     pub total_size: u64,
     /// Informational header size estimate (Python-internal).
-    #[serde(default)]
     pub header_size: u64,
     /// The caller's side of the call.
-    #[serde(default, deserialize_with = "null_as_default")]
     pub dendrite: TerminalInfo,
     /// The server's side of the call.
-    #[serde(default, deserialize_with = "null_as_default")]
     pub axon: TerminalInfo,
     /// Always `""` in bodies; the real hash travels in the `computed_body_hash` header.
-    #[serde(default)]
     pub computed_body_hash: String,
     /// The subnet's own fields.
     #[serde(flatten)]
     pub fields: S,
 }
 
-fn default_timeout() -> f64 {
-    DEFAULT_TIMEOUT
+/// A key of a synapse object: one of the base fields, or a subnet field for `S`.
+enum Key {
+    Name,
+    Timeout,
+    TotalSize,
+    HeaderSize,
+    Dendrite,
+    Axon,
+    ComputedBodyHash,
+    Other(String),
 }
 
-fn null_as_default<'de, D: Deserializer<'de>>(d: D) -> Result<TerminalInfo, D::Error> {
-    Ok(Option::<TerminalInfo>::deserialize(d)?.unwrap_or_default())
+impl<'de> Deserialize<'de> for Key {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Key, D::Error> {
+        struct KeyVisitor;
+        impl serde::de::Visitor<'_> for KeyVisitor {
+            type Value = Key;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a field name")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Key, E> {
+                Ok(match v {
+                    "name" => Key::Name,
+                    "timeout" => Key::Timeout,
+                    "total_size" => Key::TotalSize,
+                    "header_size" => Key::HeaderSize,
+                    "dendrite" => Key::Dendrite,
+                    "axon" => Key::Axon,
+                    "computed_body_hash" => Key::ComputedBodyHash,
+                    other => Key::Other(other.to_owned()),
+                })
+            }
+        }
+        d.deserialize_identifier(KeyVisitor)
+    }
+}
+
+/// Stores a base field's value, refusing a second occurrence as a derived struct does.
+fn set_once<'de, T: Deserialize<'de>, A: serde::de::MapAccess<'de>>(
+    slot: &mut Option<T>,
+    map: &mut A,
+    field: &'static str,
+) -> Result<(), A::Error> {
+    if slot.is_some() {
+        return Err(serde::de::Error::duplicate_field(field));
+    }
+    *slot = Some(map.next_value()?);
+    Ok(())
+}
+
+impl<'de, S: Synapse> Deserialize<'de> for Envelope<S> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct EnvelopeVisitor<S>(std::marker::PhantomData<fn() -> S>);
+        impl<'de, S: Synapse> serde::de::Visitor<'de> for EnvelopeVisitor<S> {
+            type Value = Envelope<S>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a synapse object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Envelope<S>, A::Error> {
+                let (mut name, mut timeout, mut total_size, mut header_size) =
+                    (None, None, None, None);
+                let (mut dendrite, mut axon, mut computed_body_hash) = (None, None, None);
+                let mut rest = serde_json::Map::new();
+                while let Some(key) = map.next_key::<Key>()? {
+                    match key {
+                        Key::Name => set_once(&mut name, &mut map, "name")?,
+                        Key::Timeout => set_once(&mut timeout, &mut map, "timeout")?,
+                        Key::TotalSize => set_once(&mut total_size, &mut map, "total_size")?,
+                        Key::HeaderSize => set_once(&mut header_size, &mut map, "header_size")?,
+                        Key::Dendrite => set_once(&mut dendrite, &mut map, "dendrite")?,
+                        Key::Axon => set_once(&mut axon, &mut map, "axon")?,
+                        Key::ComputedBodyHash => {
+                            set_once(&mut computed_body_hash, &mut map, "computed_body_hash")?
+                        }
+                        Key::Other(key) => {
+                            let value = map.next_value::<serde_json::Value>()?;
+                            rest.insert(key, value);
+                        }
+                    }
+                }
+                let fields = S::deserialize(serde_json::Value::Object(rest))
+                    .map_err(serde::de::Error::custom)?;
+                Ok(Envelope {
+                    name: name.unwrap_or_default(),
+                    timeout: timeout.unwrap_or(DEFAULT_TIMEOUT),
+                    total_size: total_size.unwrap_or_default(),
+                    header_size: header_size.unwrap_or_default(),
+                    dendrite: dendrite.flatten().unwrap_or_default(),
+                    axon: axon.flatten().unwrap_or_default(),
+                    computed_body_hash: computed_body_hash.unwrap_or_default(),
+                    fields,
+                })
+            }
+        }
+        d.deserialize_map(EnvelopeVisitor(std::marker::PhantomData))
+    }
 }
 
 impl<S: Synapse> Default for Envelope<S> {
@@ -231,6 +321,11 @@ pub fn py_float(v: f64) -> String {
     }
     if v == 0.0 {
         return if v.is_sign_negative() { "-0.0" } else { "0.0" }.to_owned();
+    }
+    // Whole numbers below 1e15 (every timeout in practice) print as `<int>.0`; an f64 holds
+    // them exactly, so the cast is lossless.
+    if v.fract() == 0.0 && v.abs() < 1e15 {
+        return format!("{}.0", v as i64);
     }
     // `{:e}` gives the shortest round-trip digits as `d.ddde<exp>`.
     let sci = format!("{v:e}");
@@ -484,6 +579,10 @@ mod tests {
         assert_eq!(py_float(123456789012345.6), "123456789012345.6");
         assert_eq!(py_float(0.5), "0.5");
         assert_eq!(py_float(-2.5e-7), "-2.5e-07");
+        assert_eq!(py_float(-3.0), "-3.0");
+        assert_eq!(py_float(999999999999999.0), "999999999999999.0");
+        assert_eq!(py_float(1e15), "1000000000000000.0");
+        assert_eq!(py_float(1e17), "1e+17");
     }
 
     #[test]

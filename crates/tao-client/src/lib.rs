@@ -156,8 +156,8 @@ pub struct TransactionInfo {
     pub events: Vec<Value>,
 }
 
-/// `tao_subnets`, `tao_subnetInfo` (fields the node adds later land in `extra`).
-#[derive(Clone, Debug, Deserialize, PartialEq)]
+/// `tao_subnets`, `tao_subnetInfo` (fields a newer node adds are ignored).
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
 pub struct SubnetInfo {
     /// Subnet id.
     pub netuid: u16,
@@ -167,10 +167,16 @@ pub struct SubnetInfo {
     pub owner_hotkey: Option<String>,
     /// Registered neurons.
     pub subnetwork_n: u16,
+    /// `MaxAllowedUids`.
+    #[serde(default)]
+    pub max_allowed_uids: u64,
     /// Tempo.
     pub tempo: u64,
     /// Registration price, RAO.
     pub burn: u64,
+    /// Block the subnet was created at.
+    #[serde(default)]
+    pub network_registered_at: u64,
     /// Pool TAO reserve.
     pub tao_in: u64,
     /// Pool alpha reserve.
@@ -179,14 +185,57 @@ pub struct SubnetInfo {
     pub alpha_out: u64,
     /// Epochs run.
     pub epoch_index: u64,
-    /// Every other field.
-    #[serde(flatten)]
-    pub extra: BTreeMap<String, Value>,
+    /// Spot price of alpha, TAO per alpha × 1e9.
+    #[serde(default)]
+    pub price: u64,
+    /// EMA price that shares out TAO emission, × 1e9.
+    #[serde(default)]
+    pub moving_price: u64,
+    /// The subnet's share of the last block's TAO emission, RAO.
+    #[serde(default)]
+    pub tao_emission: u64,
+    /// Alpha minted out of the pool in the last block.
+    #[serde(default)]
+    pub alpha_out_emission: u64,
+    /// Alpha waiting for the next epoch: (miners, validators, root, owner).
+    #[serde(default)]
+    pub pending: (u64, u64, u64, u64),
 }
 
-/// One neuron of `tao_metagraph` (stake, trust, consensus, incentive, dividends… land in
-/// `extra` as the runtime exposes them).
-#[derive(Clone, Debug, Deserialize, PartialEq)]
+/// Where a neuron's axon listens (`tao_metagraph`).
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+pub struct Axon {
+    /// Block at which it was served.
+    pub block: u64,
+    /// Axon version.
+    pub version: u32,
+    /// IP address as an integer (IPv4 in the low 32 bits).
+    pub ip: u128,
+    /// TCP port.
+    pub port: u16,
+    /// 4 or 6.
+    pub ip_type: u8,
+    /// Protocol number.
+    pub protocol: u8,
+}
+
+/// Where a neuron exports Prometheus metrics (`tao_metagraph`).
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+pub struct Prometheus {
+    /// Block at which it was served.
+    pub block: u64,
+    /// Version.
+    pub version: u32,
+    /// IP address as an integer (IPv4 in the low 32 bits).
+    pub ip: u128,
+    /// TCP port.
+    pub port: u16,
+    /// 4 or 6.
+    pub ip_type: u8,
+}
+
+/// One neuron of `tao_metagraph` (fields a newer node adds are ignored).
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
 pub struct Neuron {
     /// Uid.
     pub uid: u16,
@@ -194,6 +243,9 @@ pub struct Neuron {
     pub hotkey: String,
     /// Coldkey (SS58).
     pub coldkey: Option<String>,
+    /// Block it registered at.
+    #[serde(default)]
+    pub block_at_registration: u64,
     /// Last block it set weights.
     pub last_update: u64,
     /// Validator permit.
@@ -215,12 +267,12 @@ pub struct Neuron {
     /// Validator trust, fraction of 65535.
     pub validator_trust: u16,
     /// Axon, if served.
-    pub axon: Option<Value>,
+    pub axon: Option<Axon>,
+    /// Prometheus endpoint, if served.
+    #[serde(default)]
+    pub prometheus: Option<Prometheus>,
     /// Weights it set: (uid, weight).
     pub weights: Vec<(u16, u16)>,
-    /// Every other field.
-    #[serde(flatten)]
-    pub extra: BTreeMap<String, Value>,
 }
 
 /// One stake position (`tao_stakes`).
@@ -248,7 +300,7 @@ pub struct Delegate {
 }
 
 /// `tao_metagraph`.
-#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
 pub struct Metagraph {
     /// Height of the state read.
     pub block: u64,
@@ -300,8 +352,8 @@ impl Client {
         self
     }
 
-    /// Posts a JSON body and returns the parsed answer, retrying connection failures.
-    async fn post(&self, method: &str, body: String) -> Result<Value> {
+    /// Posts a JSON body and returns the answer's bytes, retrying connection failures.
+    async fn post(&self, method: &str, body: String) -> Result<bytes::Bytes> {
         let mut last = String::new();
         for attempt in 0..self.retries {
             if attempt > 0 {
@@ -333,7 +385,7 @@ impl Client {
                 }
                 Ok(Ok(response)) => response,
             };
-            let bytes = tokio::time::timeout(self.timeout, response.bytes())
+            return tokio::time::timeout(self.timeout, response.bytes())
                 .await
                 .map_err(|_| ClientError::Timeout {
                     method: method.to_string(),
@@ -343,11 +395,7 @@ impl Client {
                     url: self.url.clone(),
                     attempts: attempt + 1,
                     reason: err.to_string(),
-                })?;
-            return serde_json::from_slice(&bytes).map_err(|err| ClientError::Decode {
-                method: method.to_string(),
-                reason: format!("not JSON: {err}"),
-            });
+                });
         }
         Err(ClientError::Transport {
             url: self.url.clone(),
@@ -356,11 +404,12 @@ impl Client {
         })
     }
 
-    /// Calls `method` with positional `params` and decodes the result.
+    /// Calls `method` with positional `params` and decodes the result straight from the
+    /// answer's bytes into `T`.
     pub async fn call<T: DeserializeOwned>(&self, method: &str, params: Value) -> Result<T> {
         let body = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params});
         let answer = self.post(method, body.to_string()).await?;
-        decode_answer(method, answer)
+        decode_bytes(method, &answer)
     }
 
     /// Sends many calls in one JSON-RPC batch; one result per call, in order.
@@ -375,6 +424,10 @@ impl Client {
         let answer = self
             .post("batch", Value::Array(requests).to_string())
             .await?;
+        let answer: Value = serde_json::from_slice(&answer).map_err(|err| ClientError::Decode {
+            method: "batch".into(),
+            reason: format!("not JSON: {err}"),
+        })?;
         let answers = match answer {
             Value::Array(answers) => answers,
             other => {
@@ -402,6 +455,28 @@ impl Client {
                 }),
             })
             .collect())
+    }
+
+    /// The node's Prometheus text (`GET /metrics`).
+    pub async fn metrics(&self) -> Result<String> {
+        let transport = |reason: String| ClientError::Transport {
+            url: self.url.clone(),
+            attempts: 1,
+            reason,
+        };
+        let request = self.http.get(format!("{}metrics", self.url)).send();
+        let timeout = |_| ClientError::Timeout {
+            method: "metrics".into(),
+            timeout: self.timeout,
+        };
+        let response = tokio::time::timeout(self.timeout, request)
+            .await
+            .map_err(timeout)?
+            .map_err(|e| transport(e.to_string()))?;
+        tokio::time::timeout(self.timeout, response.text())
+            .await
+            .map_err(timeout)?
+            .map_err(|e| transport(e.to_string()))
     }
 
     /// `tao_head`.
@@ -642,6 +717,71 @@ impl Drop for Subscription {
     }
 }
 
+/// A JSON-RPC answer decoded in one pass: `result` straight into `T`.
+#[derive(Deserialize)]
+#[serde(bound(deserialize = "T: Deserialize<'de>"))]
+struct Envelope<T> {
+    /// Present (even when `null`) on success.
+    #[serde(default, deserialize_with = "present")]
+    result: Option<T>,
+    #[serde(default)]
+    error: Option<ErrorObject>,
+}
+
+#[derive(Deserialize)]
+struct ErrorObject {
+    #[serde(default)]
+    code: i64,
+    #[serde(default)]
+    message: String,
+}
+
+/// `Some` whenever the field is present, so a `null` result decodes as `T` (e.g. `None`).
+fn present<'de, D, T>(deserializer: D) -> std::result::Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    T::deserialize(deserializer).map(Some)
+}
+
+/// Decodes an answer's bytes without an intermediate `Value`; an error object wins over a
+/// result that does not decode.
+fn decode_bytes<T: DeserializeOwned>(method: &str, bytes: &[u8]) -> Result<T> {
+    match serde_json::from_slice::<Envelope<T>>(bytes) {
+        Ok(Envelope {
+            error: Some(error), ..
+        }) => Err(ClientError::Rpc {
+            method: method.to_string(),
+            code: error.code,
+            message: error.message,
+        }),
+        Ok(Envelope {
+            result: Some(result),
+            ..
+        }) => Ok(result),
+        Ok(Envelope { result: None, .. }) => Err(ClientError::Decode {
+            method: method.to_string(),
+            reason: "neither result nor error".into(),
+        }),
+        Err(err) => {
+            // Tell a malformed body from an answer whose result has another shape.
+            let answer: Value =
+                serde_json::from_slice(bytes).map_err(|err| ClientError::Decode {
+                    method: method.to_string(),
+                    reason: format!("not JSON: {err}"),
+                })?;
+            match decode_answer::<Value>(method, answer) {
+                Err(rpc) => Err(rpc),
+                Ok(_) => Err(ClientError::Decode {
+                    method: method.to_string(),
+                    reason: err.to_string(),
+                }),
+            }
+        }
+    }
+}
+
 fn decode_answer<T: DeserializeOwned>(method: &str, answer: Value) -> Result<T> {
     if let Some(error) = answer.get("error") {
         return Err(ClientError::Rpc {
@@ -707,6 +847,62 @@ mod tests {
             7
         );
         assert!(parse_hash("m", "0x00").is_err());
+    }
+
+    #[test]
+    fn decodes_bytes_straight_into_types() {
+        let ok = br#"{"jsonrpc":"2.0","id":1,"result":{"free":5,"nonce":1,"next_nonce":2}}"#;
+        assert_eq!(
+            decode_bytes::<Account>("tao_account", ok).unwrap(),
+            Account {
+                free: 5,
+                nonce: 1,
+                next_nonce: 2
+            }
+        );
+        let null = br#"{"jsonrpc":"2.0","id":1,"result":null}"#;
+        assert_eq!(
+            decode_bytes::<Option<Account>>("tao_x", null).unwrap(),
+            None
+        );
+        let err = br#"{"jsonrpc":"2.0","id":1,"error":{"code":-32602,"message":"bad"}}"#;
+        assert!(matches!(
+            decode_bytes::<Account>("tao_x", err),
+            Err(ClientError::Rpc { code: -32602, .. })
+        ));
+        let neither = br#"{"jsonrpc":"2.0","id":1}"#;
+        assert!(matches!(
+            decode_bytes::<Option<Account>>("tao_x", neither),
+            Err(ClientError::Decode { .. })
+        ));
+        let shape = br#"{"jsonrpc":"2.0","id":1,"result":{"free":"five"}}"#;
+        assert!(matches!(
+            decode_bytes::<Account>("tao_x", shape),
+            Err(ClientError::Decode { reason, .. }) if reason.contains("invalid type")
+        ));
+        assert!(matches!(
+            decode_bytes::<Account>("tao_x", b"<html>"),
+            Err(ClientError::Decode { reason, .. }) if reason.starts_with("not JSON")
+        ));
+    }
+
+    #[test]
+    fn metagraph_decodes_every_field_the_node_sends() {
+        // An IPv6 address does not fit a u64: the raw text, not a `Value`, carries it.
+        let neuron = r#"{
+            "uid": 3, "hotkey": "5Hot", "coldkey": null, "block_at_registration": 7,
+            "last_update": 9, "validator_permit": true, "emission": 11, "stake": 12,
+            "stake_weight": 13, "active": true, "consensus": 1, "incentive": 2,
+            "dividends": 3, "validator_trust": 4,
+            "axon": {"block": 5, "version": 1, "ip": 18446744073709551616, "port": 8091,
+                     "ip_type": 6, "protocol": 4, "placeholder1": 0, "placeholder2": 0},
+            "prometheus": null, "weights": [[0, 65535]], "added_later": [1, 2]
+        }"#;
+        let decoded: Neuron = serde_json::from_str(neuron).unwrap();
+        assert_eq!(decoded.block_at_registration, 7);
+        let axon = decoded.axon.unwrap();
+        assert_eq!((axon.ip, axon.port), (u128::from(u64::MAX) + 1, 8091));
+        assert_eq!(decoded.weights, vec![(0, 65535)]);
     }
 
     #[tokio::test]

@@ -30,7 +30,7 @@ use commonware_consensus::{
         elector::RoundRobin,
         scheme::ed25519::Scheme,
     },
-    types::{Epoch, FixedEpocher, ViewDelta},
+    types::{Epoch, FixedEpocher, Height, ViewDelta},
 };
 use commonware_cryptography::{
     Digest as _, Digested, Digestible, Sha256, Signer, certificate::ConstantProvider,
@@ -43,7 +43,7 @@ use commonware_runtime::{
     buffer::paged::{self, CacheRef},
 };
 use commonware_storage::archive::{Archive, Identifier, immutable};
-use commonware_utils::{NZDuration, NZU32, NZU64, NZUsize, ordered::Set};
+use commonware_utils::{NZDuration, NZU32, NZU64, NZUsize, ordered::Set, vec::NonEmptyVec};
 use rand::CryptoRng;
 use tracing::error;
 
@@ -82,23 +82,64 @@ pub const MAX_MESSAGE_SIZE: u32 = 8 * 1024 * 1024;
 const MAILBOX_SIZE: NonZeroUsize = NZUsize!(1024);
 /// Logical page size whose physical page (with checksum) is 4 KiB.
 const PAGE_SIZE: std::num::NonZeroU16 = paged::page_size(4_096);
-const PAGE_CACHE_PAGES: NonZeroUsize = NZUsize!(1_024);
-const REPLAY_BUFFER: NonZeroUsize = NZUsize!(1024 * 1024);
-const WRITE_BUFFER: NonZeroUsize = NZUsize!(256 * 1024);
 const ITEMS_PER_SECTION: std::num::NonZeroU64 = NZU64!(16_384);
 const PRUNABLE_ITEMS_PER_SECTION: std::num::NonZeroU64 = NZU64!(1_024);
-const FREEZER_TABLE_INITIAL_SIZE: u32 = 65_536;
 const FREEZER_TABLE_RESIZE_FREQUENCY: u8 = 4;
 const FREEZER_TABLE_RESIZE_CHUNK_SIZE: u32 = 16_384;
 const FREEZER_VALUE_TARGET_SIZE: u64 = 256 * 1024 * 1024;
 /// One epoch for the whole chain: validator-set changes come later, by transaction.
 const EPOCH_LENGTH: std::num::NonZeroU64 = NZU64!(u64::MAX);
 
-/// Everything needed to run one validator.
+/// Buffer and table sizes of a validator's storage: what it allocates up front.
+#[derive(Clone, Copy, Debug)]
+pub struct StorageSizes {
+    /// Pages (4 KiB) of the shared page cache.
+    pub page_cache_pages: NonZeroUsize,
+    /// Read buffer when journals are replayed at start.
+    pub replay_buffer: NonZeroUsize,
+    /// Write buffer of each journal.
+    pub write_buffer: NonZeroUsize,
+    /// Initial entries of each archive's hash table (it grows as needed).
+    pub freezer_table_initial_size: u32,
+}
+
+impl StorageSizes {
+    /// A node on disk: large buffers and tables so long chains neither stall nor resize often.
+    pub const NODE: Self = Self {
+        page_cache_pages: NZUsize!(1_024),
+        replay_buffer: NZUsize!(1024 * 1024),
+        write_buffer: NZUsize!(256 * 1024),
+        freezer_table_initial_size: 65_536,
+    };
+
+    /// Simulations: short chains in memory, where allocating the node's buffers would cost
+    /// more than running consensus.
+    pub const SIMULATION: Self = Self {
+        page_cache_pages: NZUsize!(64),
+        replay_buffer: NZUsize!(16 * 1024),
+        write_buffer: NZUsize!(4 * 1024),
+        freezer_table_initial_size: 256,
+    };
+}
+
+/// Heights past its finalized tip a follower asks its peers for on each block time.
+const FOLLOW_LOOKAHEAD: u64 = 4;
+
+/// What a node does in consensus.
+pub enum Role {
+    /// Votes and proposes with this consensus key (which must be in the validator set).
+    Validator(ed25519::PrivateKey),
+    /// Follows the chain without voting: fetches each finalized block with its finalization
+    /// certificate from the validators, checks the certificate against the validator set,
+    /// executes the block and checks its state root. The key is its p2p identity.
+    Follower(ed25519::PublicKey),
+}
+
+/// Everything needed to run one node.
 pub struct Config<X: Executor> {
-    /// This validator's consensus key.
-    pub signer: ed25519::PrivateKey,
-    /// Consensus keys of all validators (including this one).
+    /// Validator or follower.
+    pub role: Role,
+    /// Consensus keys of all validators (including this one, for a validator).
     pub validators: Vec<ed25519::PublicKey>,
     /// Chain namespace mixed into every consensus signature, so votes of one chain never
     /// count on another.
@@ -107,6 +148,8 @@ pub struct Config<X: Executor> {
     pub partition_prefix: String,
     /// Minimum time between a parent's timestamp and its child's.
     pub block_time: Duration,
+    /// Storage buffer and table sizes.
+    pub storage: StorageSizes,
     /// The state machine.
     pub executor: X,
     /// Receives each finalized block (after the executor made it its finalized tip).
@@ -170,14 +213,24 @@ where
     S: Sender<PublicKey = ed25519::PublicKey>,
     R: Receiver<PublicKey = ed25519::PublicKey>,
 {
-    let me = config.signer.public_key();
     let genesis = genesis(&config.executor, &config.validators)?;
     let genesis = Digested::compute(genesis, &Sequential).await;
+    let sync_targets =
+        NonEmptyVec::try_from(config.validators.clone()).map_err(|_| Error::NoValidators)?;
     let validators = Set::from_iter_dedup(config.validators);
-    let scheme = Scheme::signer(&config.namespace, validators, config.signer)
-        .ok_or_else(|| Error::NotAValidator(Box::new(me.clone())))?;
+    let (me, signer) = match config.role {
+        Role::Validator(signer) => (signer.public_key(), Some(signer)),
+        Role::Follower(key) => (key, None),
+    };
+    let following = signer.is_none();
+    let scheme = match signer {
+        Some(signer) => Scheme::signer(&config.namespace, validators, signer)
+            .ok_or_else(|| Error::NotAValidator(Box::new(me.clone())))?,
+        None => Scheme::verifier(&config.namespace, validators),
+    };
     let prefix = config.partition_prefix;
-    let page_cache = CacheRef::new(PAGE_SIZE, PAGE_CACHE_PAGES);
+    let sizes = config.storage;
+    let page_cache = CacheRef::new(PAGE_SIZE, sizes.page_cache_pages);
     let epocher = FixedEpocher::new(EPOCH_LENGTH);
 
     // Marshal's backfill resolver.
@@ -216,6 +269,7 @@ where
         archive_config(
             &format!("{prefix}-finalizations"),
             &page_cache,
+            &sizes,
             Scheme::certificate_codec_config_unbounded(),
         ),
     )
@@ -226,7 +280,7 @@ where
     })?;
     let blocks = immutable::Archive::init(
         context.child("blocks"),
-        archive_config(&format!("{prefix}-blocks"), &page_cache, ()),
+        archive_config(&format!("{prefix}-blocks"), &page_cache, &sizes, ()),
     )
     .await
     .map_err(|source| Error::Storage {
@@ -249,9 +303,9 @@ where
             view_retention: ViewDelta::new(256),
             prunable_items_per_section: PRUNABLE_ITEMS_PER_SECTION,
             page_cache: page_cache.clone(),
-            replay_buffer: REPLAY_BUFFER,
-            key_write_buffer: WRITE_BUFFER,
-            value_write_buffer: WRITE_BUFFER,
+            replay_buffer: sizes.replay_buffer,
+            key_write_buffer: sizes.write_buffer,
+            value_write_buffer: sizes.write_buffer,
             block_codec_config: (),
             max_repair: NZUsize!(16),
             max_pending_acks: NZUsize!(16),
@@ -271,6 +325,25 @@ where
             hook(finalized);
         })
     };
+    let buffer_handle = buffer_engine.start(channels.broadcast);
+    let marshal_handle = marshal.start(FinalizedReporter::new(on_finalized), buffer, resolver);
+    if following {
+        let executor = config.executor;
+        let block_time = config.block_time;
+        let sync_handle = context.child("sync").spawn(move |context| async move {
+            loop {
+                let next = executor.finalized_height().saturating_add(1);
+                for height in next..next.saturating_add(FOLLOW_LOOKAHEAD) {
+                    marshal_mailbox.hint_finalized(Height::new(height), sync_targets.clone());
+                }
+                context.sleep(block_time).await;
+            }
+        });
+        return Ok(context.child("node").spawn(move |_| async move {
+            let _ = futures::future::select_all([buffer_handle, marshal_handle, sync_handle]).await;
+        }));
+    }
+
     let application = Application::new(config.executor, config.block_time);
     let inline = Inline::new(
         context.child("application"),
@@ -295,8 +368,8 @@ where
             mailbox_size: MAILBOX_SIZE,
             epoch: Epoch::zero(),
             floor: Floor::Genesis(genesis.digest()),
-            replay_buffer: REPLAY_BUFFER,
-            write_buffer: WRITE_BUFFER,
+            replay_buffer: sizes.replay_buffer,
+            write_buffer: sizes.write_buffer,
             page_cache,
             leader_timeout,
             certification_timeout: leader_timeout.saturating_mul(2),
@@ -311,9 +384,6 @@ where
             forward: ForwardPolicy::Disabled,
         },
     );
-
-    let buffer_handle = buffer_engine.start(channels.broadcast);
-    let marshal_handle = marshal.start(FinalizedReporter::new(on_finalized), buffer, resolver);
     let consensus_handle =
         consensus.start(channels.votes, channels.certificates, channels.resolver);
     Ok(context.child("node").spawn(move |_| async move {
@@ -352,11 +422,16 @@ async fn replay<X: Executor>(
 }
 
 /// Archive layout shared by the blocks and finalizations archives.
-fn archive_config<C>(name: &str, page_cache: &CacheRef, codec_config: C) -> immutable::Config<C> {
+fn archive_config<C>(
+    name: &str,
+    page_cache: &CacheRef,
+    sizes: &StorageSizes,
+    codec_config: C,
+) -> immutable::Config<C> {
     immutable::Config {
         metadata_partition: format!("{name}-metadata"),
         freezer_table_partition: format!("{name}-freezer-table"),
-        freezer_table_initial_size: FREEZER_TABLE_INITIAL_SIZE,
+        freezer_table_initial_size: sizes.freezer_table_initial_size,
         freezer_table_resize_frequency: FREEZER_TABLE_RESIZE_FREQUENCY,
         freezer_table_resize_chunk_size: FREEZER_TABLE_RESIZE_CHUNK_SIZE,
         freezer_key_partition: format!("{name}-freezer-key"),
@@ -366,10 +441,10 @@ fn archive_config<C>(name: &str, page_cache: &CacheRef, codec_config: C) -> immu
         freezer_value_compression: None,
         ordinal_partition: format!("{name}-ordinal"),
         items_per_section: ITEMS_PER_SECTION,
-        freezer_key_write_buffer: WRITE_BUFFER,
-        freezer_value_write_buffer: WRITE_BUFFER,
-        ordinal_write_buffer: WRITE_BUFFER,
-        replay_buffer: REPLAY_BUFFER,
+        freezer_key_write_buffer: sizes.write_buffer,
+        freezer_value_write_buffer: sizes.write_buffer,
+        ordinal_write_buffer: sizes.write_buffer,
+        replay_buffer: sizes.replay_buffer,
         codec_config,
     }
 }

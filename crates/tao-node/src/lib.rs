@@ -4,7 +4,8 @@
 //! application consensus drives ([`application`]), the wiring of commonware's simplex
 //! consensus (ed25519 scheme) with marshal and archive storage ([`engine`]), the adapter that
 //! runs tao-runtime behind consensus with its overlays, indexes and [`mempool`] ([`state`]),
-//! JSON-RPC and metrics ([`rpc`], [`metrics`]) and dev mode ([`dev`]). It must not define
+//! JSON-RPC and metrics ([`rpc`], [`metrics`]), one node process (validator or follower) with authenticated p2p
+//! ([`network`]), dev mode ([`dev`]) and the multi-validator localnet ([`localnet`]). It must not define
 //! transaction semantics, state layout or fees (tao-runtime's job: the node only calls
 //! `apply_block`, `validate_transaction` and the read API) and is the only crate that depends
 //! on the commonware engine.
@@ -23,8 +24,10 @@ pub mod block;
 pub mod dev;
 pub mod engine;
 pub mod executor;
+pub mod localnet;
 pub mod mempool;
 pub mod metrics;
+pub mod network;
 pub mod rpc;
 pub mod sim;
 pub mod state;
@@ -69,6 +72,38 @@ pub enum Error {
         addr: std::net::SocketAddr,
         /// The I/O error.
         source: std::io::Error,
+    },
+    /// A localnet must have between 1 and `localnet::MAX_VALIDATORS` validators.
+    #[error("a localnet of {0} validators is not possible: use 1 to 64")]
+    LocalnetSize(u64),
+    /// The validator index is outside the localnet.
+    #[error("validator {index} is not in a localnet of {validators} (indexes start at 0)")]
+    LocalnetIndex {
+        /// The index asked for.
+        index: u64,
+        /// The localnet's size.
+        validators: u64,
+    },
+    /// Too many localnet followers.
+    #[error("a localnet of {0} followers is not possible: use 0 to 64")]
+    LocalnetFollowers(u64),
+    /// The follower index is outside the localnet.
+    #[error(
+        "follower {index} is not in a localnet of {followers} followers (indexes start at 0; set --followers)"
+    )]
+    LocalnetFollower {
+        /// The index asked for.
+        index: u64,
+        /// The localnet's followers.
+        followers: u64,
+    },
+    /// The p2p port of a localnet node would pass 65535.
+    #[error("p2p port {base} + node {index} is past 65535: choose a lower --p2p-port")]
+    LocalnetPort {
+        /// Port of validator 0.
+        base: u16,
+        /// The node's slot (validators first, then followers).
+        index: u64,
     },
     /// The simulated network refused an operation (tests and benchmarks only).
     #[error("simulated network: {0}")]

@@ -26,7 +26,7 @@ use axum::{
 };
 use serde_json::{Value, json};
 use tao_crypto::PublicKey;
-use tao_runtime::{Receipt, TxStatus, read};
+use tao_runtime::{Hash, Receipt, TxStatus, read};
 use tokio::sync::{broadcast::error::RecvError, mpsc};
 
 use crate::{
@@ -118,10 +118,13 @@ pub struct RpcContext {
     pub executor: RuntimeExecutor,
     /// The node's metrics.
     pub metrics: Arc<Metrics>,
-    /// Last metagraph answered per subnet, with the block it was read at: repeated calls
-    /// within one block (validators polling) reuse it.
-    metagraphs: Arc<Mutex<HashMap<u16, (u64, Value)>>>,
+    /// Last metagraph answered per subnet as JSON text, with the block it was read at:
+    /// repeated calls within one block (validators polling) send the same bytes again.
+    metagraphs: Arc<Mutex<HashMap<u16, CachedMetagraph>>>,
 }
+
+/// A subnet's metagraph serialized at a block: `(block, JSON text)`.
+type CachedMetagraph = (u64, Arc<str>);
 
 impl RpcContext {
     /// A context serving `executor`'s state and `metrics`.
@@ -133,8 +136,9 @@ impl RpcContext {
         }
     }
 
-    /// `tao_metagraph`, from the cache when the finalized block has not moved.
-    fn metagraph(&self, netuid: u16) -> Result<Value, RpcError> {
+    /// `tao_metagraph` as JSON text, from the cache when the finalized block has not moved.
+    /// The lock is held while a missing entry is built, so concurrent callers build it once.
+    fn metagraph(&self, netuid: u16) -> Result<Arc<str>, RpcError> {
         let block = self
             .executor
             .read(|s| read::block_number(s))
@@ -143,18 +147,18 @@ impl RpcContext {
             .metagraphs
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Some((at, value)) = cache.get(&netuid)
+        if let Some((at, text)) = cache.get(&netuid)
             && *at == block
         {
-            return Ok(value.clone());
+            return Ok(text.clone());
         }
         let metagraph = self
             .executor
             .read(|s| read::metagraph(s, netuid))
             .map_err(|e| RpcError::params(format!("subnet {netuid}: {e}")))?;
-        let value = json!(metagraph);
-        cache.insert(netuid, (metagraph.block, value.clone()));
-        Ok(value)
+        let text: Arc<str> = serde_json::to_string(&metagraph).map_err(internal)?.into();
+        cache.insert(netuid, (metagraph.block, text.clone()));
+        Ok(text)
     }
 }
 
@@ -188,20 +192,15 @@ async fn metrics(State(context): State<RpcContext>) -> Response {
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
 }
 
-fn json_response(status: StatusCode, body: &Value) -> Response {
-    (
-        status,
-        [(header::CONTENT_TYPE, "application/json")],
-        body.to_string(),
-    )
-        .into_response()
+fn json_response(status: StatusCode, body: String) -> Response {
+    (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
 }
 
 async fn http(State(context): State<RpcContext>, body: Body) -> Response {
     let Ok(bytes) = to_bytes(body, MAX_REQUEST_BYTES).await else {
         return json_response(
             StatusCode::PAYLOAD_TOO_LARGE,
-            &error_object(
+            error_object(
                 Value::Null,
                 &RpcError::new(
                     code::REQUEST_TOO_LARGE,
@@ -209,11 +208,12 @@ async fn http(State(context): State<RpcContext>, body: Body) -> Response {
                         "request body exceeds {MAX_REQUEST_BYTES} bytes: split it into smaller batches"
                     ),
                 ),
-            ),
+            )
+            .to_string(),
         );
     };
     match handle_message(&context, &bytes, None) {
-        Some(response) => json_response(StatusCode::OK, &response),
+        Some(response) => json_response(StatusCode::OK, response),
         None => StatusCode::NO_CONTENT.into_response(),
     }
 }
@@ -248,7 +248,7 @@ async fn session(context: RpcContext, mut socket: WebSocket) {
                     Some(Ok(Message::Close(_)) | Err(_)) | None => break,
                 };
                 if let Some(response) = handle_message(&context, &text, Some(&mut session))
-                    && socket.send(Message::Text(response.to_string().into())).await.is_err()
+                    && socket.send(Message::Text(response.into())).await.is_err()
                 {
                     break;
                 }
@@ -265,112 +265,212 @@ async fn session(context: RpcContext, mut socket: WebSocket) {
     }
 }
 
-/// Answers one HTTP body or WebSocket message: a request or a batch.
+/// Answers one HTTP body or WebSocket message (a request or a batch) with the response text.
 fn handle_message(
     context: &RpcContext,
     bytes: &[u8],
     mut session: Option<&mut Session>,
-) -> Option<Value> {
+) -> Option<String> {
     let parsed: Value = match serde_json::from_slice(bytes) {
         Ok(value) => value,
         Err(err) => {
-            return Some(error_object(
-                Value::Null,
-                &RpcError::new(
-                    code::PARSE_ERROR,
-                    format!("parse error: {err}: send a JSON-RPC 2.0 object or array"),
-                ),
-            ));
+            return Some(
+                error_object(
+                    Value::Null,
+                    &RpcError::new(
+                        code::PARSE_ERROR,
+                        format!("parse error: {err}: send a JSON-RPC 2.0 object or array"),
+                    ),
+                )
+                .to_string(),
+            );
         }
     };
     match parsed {
-        Value::Array(batch) if batch.is_empty() => Some(error_object(
-            Value::Null,
-            &RpcError::new(
-                code::INVALID_REQUEST,
-                "empty batch: send at least one request",
-            ),
-        )),
-        Value::Array(batch) if batch.len() > MAX_BATCH => Some(error_object(
-            Value::Null,
-            &RpcError::new(
-                code::BATCH_TOO_LARGE,
-                format!(
-                    "batch of {} requests exceeds {MAX_BATCH}: split it",
-                    batch.len()
+        Value::Array(batch) if batch.is_empty() => Some(
+            error_object(
+                Value::Null,
+                &RpcError::new(
+                    code::INVALID_REQUEST,
+                    "empty batch: send at least one request",
                 ),
-            ),
-        )),
+            )
+            .to_string(),
+        ),
+        Value::Array(batch) if batch.len() > MAX_BATCH => Some(
+            error_object(
+                Value::Null,
+                &RpcError::new(
+                    code::BATCH_TOO_LARGE,
+                    format!(
+                        "batch of {} requests exceeds {MAX_BATCH}: split it",
+                        batch.len()
+                    ),
+                ),
+            )
+            .to_string(),
+        ),
         Value::Array(batch) => {
-            let answers: Vec<Value> = batch
-                .iter()
-                .filter_map(|request| handle_request(context, request, session.as_deref_mut()))
-                .collect();
-            (!answers.is_empty()).then_some(Value::Array(answers))
+            let mut submitted = submit_batch(context, &batch);
+            let mut out = String::from("[");
+            for (request, submitted) in batch.iter().zip(&mut submitted) {
+                let mark = out.len();
+                if mark > 1 {
+                    out.push(',');
+                }
+                if !handle_request(
+                    context,
+                    request,
+                    session.as_deref_mut(),
+                    submitted.take(),
+                    &mut out,
+                ) {
+                    out.truncate(mark);
+                }
+            }
+            out.push(']');
+            (out.len() > 2).then_some(out)
         }
-        request => handle_request(context, &request, session),
+        request => {
+            let mut out = String::new();
+            handle_request(context, &request, session, None, &mut out).then_some(out)
+        }
     }
+}
+
+/// Submits every well-formed `tao_submitTransaction` of a batch at once (their signatures
+/// verified in one batch): one entry per request, `Some` for those submitted here.
+fn submit_batch(context: &RpcContext, batch: &[Value]) -> Vec<Option<Result<Hash, MempoolError>>> {
+    let mut results: Vec<Option<Result<Hash, MempoolError>>> = batch.iter().map(|_| None).collect();
+    let transactions: Vec<(usize, Vec<u8>)> = batch
+        .iter()
+        .enumerate()
+        .filter_map(|(i, request)| {
+            let object = request.as_object()?;
+            let well_formed = object.get("jsonrpc").and_then(Value::as_str) == Some("2.0")
+                && object.get("method").and_then(Value::as_str) == Some("tao_submitTransaction");
+            let text = object.get("params")?.as_array()?.first()?.as_str()?;
+            well_formed
+                .then(|| decode_hex(text))
+                .flatten()
+                .map(|bytes| (i, bytes))
+        })
+        .collect();
+    if transactions.len() < 2 {
+        return results;
+    }
+    let started = Instant::now();
+    let (indexes, transactions): (Vec<usize>, Vec<Vec<u8>>) = transactions.into_iter().unzip();
+    let answers = context.executor.submit_many(transactions);
+    let share = started.elapsed() / u32::try_from(answers.len()).unwrap_or(u32::MAX);
+    for (i, answer) in indexes.into_iter().zip(answers) {
+        context.metrics.rpc_call("tao_submitTransaction", share);
+        if let Some(slot) = results.get_mut(i) {
+            *slot = Some(answer);
+        }
+    }
+    results
 }
 
 fn error_object(id: Value, err: &RpcError) -> Value {
     json!({"jsonrpc": "2.0", "id": id, "error": {"code": err.code, "message": err.message}})
 }
 
-/// Answers one request object; `None` for a notification (no `id`).
+/// A method's result: a JSON value, or JSON text serialized earlier (the metagraph cache).
+enum Answer {
+    Value(Value),
+    Text(Arc<str>),
+}
+
+/// Answers one request object by appending its response to `out`; false (nothing appended)
+/// for a notification (no `id`). `submitted` is the outcome of a transaction this request
+/// carried that [`submit_batch`] already submitted.
 fn handle_request(
     context: &RpcContext,
     request: &Value,
     session: Option<&mut Session>,
-) -> Option<Value> {
+    submitted: Option<Result<Hash, MempoolError>>,
+    out: &mut String,
+) -> bool {
+    let fail = |out: &mut String, id: &Value, err: RpcError| {
+        out.push_str(&error_object(id.clone(), &err).to_string());
+        true
+    };
     let Some(object) = request.as_object() else {
-        return Some(error_object(
-            Value::Null,
-            &RpcError::new(
+        return fail(
+            out,
+            &Value::Null,
+            RpcError::new(
                 code::INVALID_REQUEST,
                 "invalid request: expected a JSON object",
             ),
-        ));
+        );
     };
-    let id = object.get("id").cloned();
-    let reply_id = id.clone().unwrap_or(Value::Null);
+    let id = object.get("id");
+    let reply_id = id.unwrap_or(&Value::Null);
     if object.get("jsonrpc").and_then(Value::as_str) != Some("2.0") {
-        return Some(error_object(
+        return fail(
+            out,
             reply_id,
-            &RpcError::new(
+            RpcError::new(
                 code::INVALID_REQUEST,
                 "invalid request: \"jsonrpc\" must be \"2.0\"",
             ),
-        ));
+        );
     }
     let Some(method) = object.get("method").and_then(Value::as_str) else {
-        return Some(error_object(
+        return fail(
+            out,
             reply_id,
-            &RpcError::new(
+            RpcError::new(
                 code::INVALID_REQUEST,
                 "invalid request: \"method\" must be a string",
             ),
-        ));
+        );
     };
-    let params = match object.get("params") {
-        None | Some(Value::Null) => Vec::new(),
-        Some(Value::Array(params)) => params.clone(),
+    let params: &[Value] = match object.get("params") {
+        None | Some(Value::Null) => &[],
+        Some(Value::Array(params)) => params,
         Some(_) => {
-            return Some(error_object(
+            return fail(
+                out,
                 reply_id,
-                &RpcError::params("\"params\" must be an array (positional parameters)"),
-            ));
+                RpcError::params("\"params\" must be an array (positional parameters)"),
+            );
         }
     };
     let started = Instant::now();
-    let result = dispatch(context, method, &params, session);
-    if KNOWN_METHODS.contains(&method) {
+    // A batch's submissions were timed by `submit_batch`.
+    let timed = submitted.is_none() && KNOWN_METHODS.contains(&method);
+    let result = match (method, submitted) {
+        (_, Some(submitted)) => submitted
+            .map(|hash| Answer::Value(json!(format!("0x{}", hex::encode(hash)))))
+            .map_err(RpcError::from),
+        ("tao_metagraph", None) => {
+            netuid_param(params).and_then(|n| context.metagraph(n).map(Answer::Text))
+        }
+        (_, None) => dispatch(context, method, params, session).map(Answer::Value),
+    };
+    if timed {
         context.metrics.rpc_call(method, started.elapsed());
     }
-    id.as_ref()?;
-    Some(match result {
-        Ok(result) => json!({"jsonrpc": "2.0", "id": reply_id, "result": result}),
-        Err(err) => error_object(reply_id, &err),
-    })
+    if id.is_none() {
+        return false;
+    }
+    match result {
+        Ok(answer) => {
+            out.push_str("{\"jsonrpc\":\"2.0\",\"id\":");
+            out.push_str(&reply_id.to_string());
+            out.push_str(",\"result\":");
+            match answer {
+                Answer::Value(value) => out.push_str(&value.to_string()),
+                Answer::Text(text) => out.push_str(&text),
+            }
+            out.push('}');
+            true
+        }
+        Err(err) => fail(out, reply_id, err),
+    }
 }
 
 /// Every method served, in the order of docs/RPC.md.
@@ -508,7 +608,6 @@ fn dispatch(
                 |s| json!({"netuid": s.netuid, "tao_in": s.tao_in, "alpha_in": s.alpha_in, "alpha_out": s.alpha_out}),
             ))
         }
-        "tao_metagraph" => context.metagraph(netuid_param(params)?),
         "tao_stakes" => {
             let coldkey = account_param(params, 0)?;
             node.read(|s| read::stakes(s, &coldkey))
@@ -761,16 +860,96 @@ fn decode_hex(text: &str) -> Option<Vec<u8>> {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+    use tao_crypto::Pair;
+    use tao_runtime::{Call, Transaction, codec::Encode as _};
+
+    fn signed(executor: &RuntimeExecutor, nonce: u64) -> String {
+        let alice = Pair::from_uri("//Alice").unwrap();
+        let call = Call::TransferKeepAlive {
+            dest: Pair::from_uri("//Bob").unwrap().public(),
+            value: 1_000_000,
+        };
+        let tx = Transaction::sign(&alice, executor.genesis_hash(), nonce, 0, call);
+        format!("0x{}", hex::encode(tx.encode()))
+    }
+
+    #[test]
+    fn a_batch_admits_its_submissions_together_and_answers_each_in_order() {
+        let executor = RuntimeExecutor::dev().unwrap();
+        let context = RpcContext::new(executor.clone(), Arc::new(Metrics::default()));
+        let mut tampered = hex::decode(&signed(&executor, 2)[2..]).unwrap();
+        let last = tampered.len() - 1;
+        tampered[last] ^= 1;
+        let bad = format!("0x{}", hex::encode(tampered));
+        let batch = json!([
+            {"jsonrpc": "2.0", "id": 0, "method": "tao_submitTransaction", "params": [signed(&executor, 1)]},
+            {"jsonrpc": "2.0", "id": 1, "method": "tao_submitTransaction", "params": [bad]},
+            {"jsonrpc": "2.0", "method": "tao_submitTransaction", "params": [signed(&executor, 0)]},
+            {"jsonrpc": "2.0", "id": "x", "method": "tao_genesisHash"},
+            {"jsonrpc": "2.0", "id": 3, "method": "tao_submitTransaction", "params": ["0xzz"]},
+        ]);
+        let text = handle_message(&context, batch.to_string().as_bytes(), None).unwrap();
+        let answers: Vec<Value> = serde_json::from_str(&text).unwrap();
+        let ids: Vec<&Value> = answers.iter().map(|a| &a["id"]).collect();
+        assert_eq!(ids, [&json!(0), &json!(1), &json!("x"), &json!(3)]);
+        assert!(answers[0]["result"].as_str().unwrap().starts_with("0x"));
+        assert_eq!(answers[1]["error"]["code"], code::INVALID_TRANSACTION);
+        assert!(
+            answers[1]["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("signature")
+        );
+        assert_eq!(
+            answers[2]["result"],
+            json!(format!("0x{}", hex::encode(executor.genesis_hash())))
+        );
+        assert_eq!(answers[3]["error"]["code"], code::INVALID_PARAMS);
+        assert_eq!(
+            executor.mempool_len(),
+            2,
+            "the notification was admitted too"
+        );
+
+        let single = handle_message(
+            &context,
+            br#"{"jsonrpc":"2.0","id":7,"method":"tao_genesisHash"}"#,
+            None,
+        )
+        .unwrap();
+        let single: Value = serde_json::from_str(&single).unwrap();
+        assert_eq!(
+            (&single["jsonrpc"], &single["id"]),
+            (&json!("2.0"), &json!(7))
+        );
+        let notifications = json!([{"jsonrpc": "2.0", "method": "tao_genesisHash"}]);
+        assert_eq!(
+            handle_message(&context, notifications.to_string().as_bytes(), None),
+            None
+        );
+    }
+
+    #[test]
+    fn metagraph_of_an_unknown_subnet_is_an_invalid_params_error() {
+        let executor = RuntimeExecutor::dev().unwrap();
+        let context = RpcContext::new(executor, Arc::new(Metrics::default()));
+        let request = br#"{"jsonrpc":"2.0","id":1,"method":"tao_metagraph","params":[999]}"#;
+        let answer: Value =
+            serde_json::from_str(&handle_message(&context, request, None).unwrap()).unwrap();
+        assert_eq!(answer["error"]["code"], code::INVALID_PARAMS);
+    }
+
     #[test]
     fn openrpc_document_lists_exactly_the_served_methods() {
-        let doc: serde_json::Value = serde_json::from_str(super::OPENRPC).unwrap();
+        let doc: serde_json::Value = serde_json::from_str(OPENRPC).unwrap();
         let mut listed: Vec<&str> = doc["methods"]
             .as_array()
             .unwrap()
             .iter()
             .map(|m| m["name"].as_str().unwrap())
             .collect();
-        let mut served: Vec<&str> = super::KNOWN_METHODS.to_vec();
+        let mut served: Vec<&str> = KNOWN_METHODS.to_vec();
         listed.sort_unstable();
         served.sort_unstable();
         assert_eq!(listed, served);

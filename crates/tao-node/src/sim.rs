@@ -13,9 +13,12 @@ use commonware_cryptography::{Hasher as _, Sha256, sha256::Digest};
 
 use commonware_cryptography::{Signer as _, ed25519};
 use commonware_p2p::simulated::{self, Link, Network};
-use commonware_runtime::{Clock as _, Runner as _, Supervisor as _, deterministic};
+use commonware_runtime::{
+    Clock as _, Handle, Runner as _, Spawner as _, Supervisor as _, deterministic,
+};
 use commonware_utils::{NZUsize, probability};
 use futures::{StreamExt as _, channel::mpsc};
+use tracing::error;
 
 use crate::{
     Error, Finalized,
@@ -39,66 +42,168 @@ pub fn validator_key(index: u64) -> ed25519::PrivateKey {
     ed25519::PrivateKey::from_seed(index)
 }
 
-/// Starts one validator per executor (validator `i` has key [`validator_key`]`(i)` and storage
-/// prefix `validator{i}`), all linked by [`LINK`], and returns a stream of
-/// (validator index, finalized block).
-pub async fn start_validators<X: Executor>(
-    context: &deterministic::Context,
-    executors: Vec<X>,
+/// A simulated network of validators whose links a test can cut and restore, and whose
+/// validators it can crash: the harness of the fault-tolerance tests and of `tao bench node`.
+///
+/// Validator `i` has key [`validator_key`]`(i)` and storage prefix `validator{i}`; every
+/// finalized block any of them reports arrives on the receiver returned by [`Simulation::new`]
+/// as (validator index, finalized block).
+pub struct Simulation {
+    context: deterministic::Context,
+    oracle: simulated::Oracle<ed25519::PublicKey, deterministic::Context>,
+    signers: Vec<ed25519::PrivateKey>,
+    validators: Vec<ed25519::PublicKey>,
     block_time: Duration,
-) -> Result<mpsc::UnboundedReceiver<(u64, Finalized)>, Error> {
-    let signers: Vec<ed25519::PrivateKey> =
-        (0..executors.len() as u64).map(validator_key).collect();
-    let validators: Vec<ed25519::PublicKey> = signers.iter().map(|s| s.public_key()).collect();
-    let (network, oracle) = Network::new_with_peers(
-        context.child("network"),
-        simulated::Config {
-            max_size: MAX_MESSAGE_SIZE,
-            max_peers_per_set: NZUsize!(validators.len().max(1)),
-            disconnect_on_block: true,
-            tracked_peer_sets: NZUsize!(1),
-        },
-        validators.clone(),
-    )
-    .await;
-    network.start();
-    for a in &validators {
-        for b in &validators {
-            if a != b {
-                oracle.add_link(a.clone(), b.clone(), LINK).await?;
-            }
-        }
+    finalized: mpsc::UnboundedSender<(u64, Finalized)>,
+}
+
+/// Channels of one simulated validator.
+pub type SimChannels = Channels<
+    simulated::Sender<ed25519::PublicKey, deterministic::Context>,
+    simulated::Receiver<ed25519::PublicKey>,
+>;
+
+impl Simulation {
+    /// A network of `validators` validators (none started yet), every pair joined by `link`.
+    pub async fn new(
+        context: &deterministic::Context,
+        validators: u64,
+        block_time: Duration,
+        link: Link,
+    ) -> Result<(Self, mpsc::UnboundedReceiver<(u64, Finalized)>), Error> {
+        let signers: Vec<ed25519::PrivateKey> = (0..validators).map(validator_key).collect();
+        let keys: Vec<ed25519::PublicKey> = signers.iter().map(|s| s.public_key()).collect();
+        let (network, oracle) = Network::new_with_peers(
+            context.child("network"),
+            simulated::Config {
+                max_size: MAX_MESSAGE_SIZE,
+                max_peers_per_set: NZUsize!(keys.len().max(1)),
+                disconnect_on_block: true,
+                tracked_peer_sets: NZUsize!(1),
+            },
+            keys.clone(),
+        )
+        .await;
+        network.start();
+        let (sender, receiver) = mpsc::unbounded();
+        let simulation = Self {
+            context: context.child("simulation"),
+            oracle,
+            signers,
+            validators: keys,
+            block_time,
+            finalized: sender,
+        };
+        let everyone: Vec<u64> = (0..validators).collect();
+        simulation.connect(&[&everyone], link).await?;
+        Ok((simulation, receiver))
     }
-    let (sender, receiver) = mpsc::unbounded();
-    for ((index, signer), executor) in (0u64..).zip(signers).zip(executors) {
-        let control = oracle.control(signer.public_key());
+
+    /// Consensus keys of the validator set, by index.
+    pub fn validators(&self) -> &[ed25519::PublicKey] {
+        &self.validators
+    }
+
+    /// The network's oracle, for tests that drive a validator's channels themselves
+    /// (byzantine actors) or block peers.
+    pub fn oracle(&self) -> &simulated::Oracle<ed25519::PublicKey, deterministic::Context> {
+        &self.oracle
+    }
+
+    /// Registers every consensus channel of validator `index` on the network.
+    pub async fn channels(&self, index: u64) -> Result<SimChannels, Error> {
+        let key = self.key(index)?;
+        let control = self.oracle.control(key);
         let register = async |channel| control.register(channel, CHANNEL_QUOTA).await;
-        let channels = Channels {
+        Ok(Channels {
             votes: register(engine::CHANNEL_VOTES).await?,
             certificates: register(engine::CHANNEL_CERTIFICATES).await?,
             resolver: register(engine::CHANNEL_RESOLVER).await?,
             broadcast: register(engine::CHANNEL_BROADCAST).await?,
             backfill: register(engine::CHANNEL_BACKFILL).await?,
+        })
+    }
+
+    /// Starts honest validator `index` running `executor`. Aborting the returned handle
+    /// crashes it: every task of the validator stops at once.
+    pub async fn start<X: Executor>(&self, index: u64, executor: X) -> Result<Handle<()>, Error> {
+        let signer = self
+            .signers
+            .get(index as usize)
+            .cloned()
+            .ok_or(Error::NoValidators)?;
+        let channels = self.channels(index).await?;
+        let control = self.oracle.control(signer.public_key());
+        let manager = self.oracle.manager();
+        let finalized = self.finalized.clone();
+        let config = engine::Config {
+            role: engine::Role::Validator(signer),
+            validators: self.validators.clone(),
+            namespace: NAMESPACE.to_vec(),
+            partition_prefix: format!("validator{index}"),
+            block_time: self.block_time,
+            storage: engine::StorageSizes::SIMULATION,
+            executor,
+            on_finalized: std::sync::Arc::new(move |block: &Finalized| {
+                let _ = finalized.unbounded_send((index, block.clone()));
+            }),
         };
-        let sender = sender.clone();
-        engine::start(
-            context.child("validator").with_attribute("index", index),
-            engine::Config {
-                signer,
-                validators: validators.clone(),
-                namespace: NAMESPACE.to_vec(),
-                partition_prefix: format!("validator{index}"),
-                block_time,
-                executor,
-                on_finalized: std::sync::Arc::new(move |finalized: &Finalized| {
-                    let _ = sender.unbounded_send((index, finalized.clone()));
-                }),
-            },
-            oracle.manager(),
-            control,
-            channels,
-        )
-        .await?;
+        Ok(self
+            .context
+            .child("validator")
+            .with_attribute("index", index)
+            .spawn(move |context| async move {
+                match engine::start(context, config, manager, control, channels).await {
+                    Ok(node) => {
+                        let _ = node.await;
+                    }
+                    Err(err) => error!(index, %err, "simulated validator failed to start"),
+                }
+            }))
+    }
+
+    /// Rewires the network: validators in the same group are joined by `link` both ways,
+    /// validators in different groups (or in none) cannot reach each other. One group with
+    /// everyone heals every partition.
+    pub async fn connect(&self, groups: &[&[u64]], link: Link) -> Result<(), Error> {
+        let group_of = |index: u64| groups.iter().position(|group| group.contains(&index));
+        for a in 0..self.validators.len() as u64 {
+            for b in 0..self.validators.len() as u64 {
+                if a == b {
+                    continue;
+                }
+                let (from, to) = (self.key(a)?, self.key(b)?);
+                match self.oracle.remove_link(from.clone(), to.clone()).await {
+                    Ok(()) | Err(simulated::Error::LinkMissing) => {}
+                    Err(err) => return Err(err.into()),
+                }
+                if group_of(a).is_some() && group_of(a) == group_of(b) {
+                    self.oracle.add_link(from, to, link.clone()).await?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn key(&self, index: u64) -> Result<ed25519::PublicKey, Error> {
+        self.validators
+            .get(index as usize)
+            .cloned()
+            .ok_or(Error::NoValidators)
+    }
+}
+
+/// Starts one validator per executor on a [`Simulation`] joined by [`LINK`] and returns the
+/// stream of (validator index, finalized block).
+pub async fn start_validators<X: Executor>(
+    context: &deterministic::Context,
+    executors: Vec<X>,
+    block_time: Duration,
+) -> Result<mpsc::UnboundedReceiver<(u64, Finalized)>, Error> {
+    let (simulation, receiver) =
+        Simulation::new(context, executors.len() as u64, block_time, LINK).await?;
+    for (index, executor) in (0u64..).zip(executors) {
+        simulation.start(index, executor).await?;
     }
     Ok(receiver)
 }

@@ -28,7 +28,8 @@ use bytes::Bytes;
 use commonware_cryptography::{Digest as _, sha256::Digest};
 use tao_runtime::{
     BlockError, ChangeSet, GenesisConfig, Hash, Receipt, Store, Transaction, TxError,
-    store::RootIndex, types::Event,
+    store::{RootIndex, blake2_256},
+    types::Event,
 };
 use tokio::sync::broadcast;
 
@@ -261,6 +262,48 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
         .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
+fn bad_signature(tx: &Transaction) -> MempoolError {
+    MempoolError::Invalid(TxError::BadSignature {
+        signer: tx.signer.to_ss58(),
+    })
+}
+
+/// Checks the signatures of the decoded transactions: all in one batch, and one by one only
+/// when the batch fails (to find the culprits).
+fn verify_signatures(
+    decoded: Vec<Result<(Transaction, Hash), MempoolError>>,
+) -> Vec<Result<(Transaction, Hash), MempoolError>> {
+    let batch_valid = {
+        let payloads: Vec<Vec<u8>> = decoded
+            .iter()
+            .flatten()
+            .map(|(tx, _)| tx.signing_payload())
+            .collect();
+        let items: Vec<(&[u8], &tao_crypto::Signature, &tao_crypto::PublicKey)> = decoded
+            .iter()
+            .flatten()
+            .zip(&payloads)
+            .map(|((tx, _), payload)| (payload.as_slice(), &tx.signature, &tx.signer))
+            .collect();
+        // A batch of one is no cheaper than verifying it, and its failure names the culprit.
+        items.len() != 1 && (items.is_empty() || tao_crypto::verify_batch(&items))
+    };
+    if batch_valid {
+        return decoded;
+    }
+    decoded
+        .into_iter()
+        .map(|entry| {
+            let (tx, hash) = entry?;
+            if tx.verify() {
+                Ok((tx, hash))
+            } else {
+                Err(bad_signature(&tx))
+            }
+        })
+        .collect()
+}
+
 /// Shared access to the state: RPC reads and mempool validation run side by side.
 fn read<T>(lock: &RwLock<T>) -> RwLockReadGuard<'_, T> {
     lock.read()
@@ -365,30 +408,70 @@ impl RuntimeExecutor {
     }
 
     /// Validates `bytes` against the finalized state and adds it to the mempool.
+    ///
+    /// The signature is verified here, before any lock is taken, and only here: every
+    /// transaction in the mempool carries a valid signature, so executing a block checks the
+    /// signatures of only the transactions it does not find in the mempool (by the hash of
+    /// their exact bytes, see [`tao_runtime::apply_block_with`]).
     pub fn submit(&self, bytes: Vec<u8>) -> Result<Hash, MempoolError> {
-        let tx = Transaction::from_bytes(&bytes).map_err(MempoolError::Invalid)?;
-        let hash = tx.hash();
-        if read(&self.inner).transactions.contains_key(&hash) {
+        let (tx, hash) = self.decode(&bytes)?;
+        if !tx.verify() {
+            return Err(bad_signature(&tx));
+        }
+        let inner = read(&self.inner);
+        Self::admit(&inner, &mut lock(&self.mempool), tx, hash, bytes)
+    }
+
+    /// [`RuntimeExecutor::submit`] for many transactions, in order, one result each: their
+    /// signatures are verified in one batch (one by one only when the batch fails, to find
+    /// the culprits), which costs far less per signature.
+    pub fn submit_many(&self, transactions: Vec<Vec<u8>>) -> Vec<Result<Hash, MempoolError>> {
+        let decoded = verify_signatures(transactions.iter().map(|b| self.decode(b)).collect());
+        let inner = read(&self.inner);
+        let mut mempool = lock(&self.mempool);
+        decoded
+            .into_iter()
+            .zip(transactions)
+            .map(|(entry, bytes)| {
+                let (tx, hash) = entry?;
+                Self::admit(&inner, &mut mempool, tx, hash, bytes)
+            })
+            .collect()
+    }
+
+    /// Decodes a submitted transaction, checks its chain and hashes its exact bytes.
+    fn decode(&self, bytes: &[u8]) -> Result<(Transaction, Hash), MempoolError> {
+        let tx = Transaction::from_bytes(bytes).map_err(MempoolError::Invalid)?;
+        if tx.genesis_hash != self.genesis_hash {
+            return Err(MempoolError::Invalid(TxError::WrongGenesis {
+                expected: hex::encode(self.genesis_hash),
+                got: hex::encode(tx.genesis_hash),
+            }));
+        }
+        Ok((tx, blake2_256(bytes)))
+    }
+
+    /// Checks a transaction whose signature verified against the finalized state and adds
+    /// it to the mempool.
+    fn admit(
+        inner: &Inner,
+        mempool: &mut Mempool,
+        tx: Transaction,
+        hash: Hash,
+        bytes: Vec<u8>,
+    ) -> Result<Hash, MempoolError> {
+        if inner.transactions.contains_key(&hash) {
             return Err(MempoolError::AlreadyFinalized);
         }
-        let (state_nonce, checked) = {
-            let inner = read(&self.inner);
-            let nonce = tao_runtime::read::account(&inner.base, &tx.signer)
-                .map(|a| a.nonce)
-                .unwrap_or(0);
-            (
-                nonce,
-                tao_runtime::validate_transaction(&inner.base, &bytes),
-            )
-        };
-        match checked {
-            Ok(_) => {}
-            // A later nonce waits in the mempool; its signature is checked here because the
-            // runtime stops at the nonce before verifying it.
-            Err(TxError::FutureNonce { .. }) if tx.verify() => {}
+        match tao_runtime::validate_decoded(&inner.base, &tx, bytes.len(), true) {
+            // A later nonce waits in the mempool for its predecessors.
+            Ok(()) | Err(TxError::FutureNonce { .. }) => {}
             Err(err) => return Err(MempoolError::Invalid(err)),
         }
-        lock(&self.mempool).insert(tx, bytes, hash, state_nonce)
+        let nonce = tao_runtime::read::account(&inner.base, &tx.signer)
+            .map(|a| a.nonce)
+            .unwrap_or(0);
+        mempool.insert(tx, bytes, hash, nonce)
     }
 
     /// Nonce the next transaction of `who` should use: the finalized nonce plus its
@@ -439,9 +522,11 @@ impl RuntimeExecutor {
         Ok(changes)
     }
 
-    /// Executes a block on `parent` and records it as pending under its digest.
+    /// Executes a block on `parent` and records it as pending under its digest. Transactions
+    /// waiting in `mempool` had their signatures verified on entry and are not verified again.
     fn run(
         inner: &mut Inner,
+        mempool: &Mutex<Mempool>,
         parent: &Header,
         env: &BlockEnv,
         transactions: &[Bytes],
@@ -455,7 +540,8 @@ impl RuntimeExecutor {
         };
         let mut overlay = Overlay::new(&mut inner.base, std::mem::take(&mut changes));
         let outcome =
-            tao_runtime::apply_block(&overlay, &block).map_err(|source| StateError::Block {
+            tao_runtime::apply_block_with(&overlay, &block, &|hash| lock(mempool).contains(hash))
+                .map_err(|source| StateError::Block {
                 height: env.height,
                 source,
             })?;
@@ -500,7 +586,7 @@ impl Executor for RuntimeExecutor {
         transactions: &[Bytes],
     ) -> Result<Digest, StateError> {
         let mut inner = write(&self.inner);
-        Self::run(&mut inner, parent, env, transactions).map(|(_, root)| root)
+        Self::run(&mut inner, &self.mempool, parent, env, transactions).map(|(_, root)| root)
     }
 
     fn knows(&self, digest: &Digest) -> bool {
@@ -560,7 +646,13 @@ impl Executor for RuntimeExecutor {
                     timestamp: header.timestamp,
                     proposer: header.proposer.clone(),
                 };
-                let (_, root) = Self::run(&mut inner, &parent, &env, &block.transactions)?;
+                let (_, root) = Self::run(
+                    &mut inner,
+                    &self.mempool,
+                    &parent,
+                    &env,
+                    &block.transactions,
+                )?;
                 if root != header.state_root {
                     inner.pending.clear();
                     return Err(StateError::StateRoot {
@@ -613,7 +705,11 @@ impl Executor for RuntimeExecutor {
                     .map(|a| a.nonce)
                     .unwrap_or(0)
             },
-            |bytes| tao_runtime::validate_transaction(&inner.base, bytes).is_ok(),
+            |bytes| {
+                Transaction::from_bytes(bytes).is_ok_and(|tx| {
+                    tao_runtime::validate_decoded(&inner.base, &tx, bytes.len(), true).is_ok()
+                })
+            },
         );
         drop(inner);
         let _ = self.finalized_tx.send(record);
@@ -812,6 +908,63 @@ mod tests {
         assert!(matches!(
             executor.submit(transfer(&executor, "//Alice", 0, 1).to_vec()),
             Err(MempoolError::Invalid(TxError::StaleNonce { .. }))
+        ));
+    }
+
+    #[test]
+    fn a_batch_of_submissions_rejects_only_the_bad_signature() {
+        let executor = RuntimeExecutor::dev().unwrap();
+        let good0 = transfer(&executor, "//Alice", 0, 1);
+        let good1 = transfer(&executor, "//Alice", 1, 1);
+        let mut bad = transfer(&executor, "//Bob", 0, 1).to_vec();
+        let last = bad.len() - 1;
+        bad[last] ^= 1;
+        let results =
+            executor.submit_many(vec![good1.to_vec(), bad.clone(), good0.to_vec(), vec![7]]);
+        assert!(results[0].is_ok() && results[2].is_ok(), "{results:?}");
+        assert!(matches!(
+            results[1],
+            Err(MempoolError::Invalid(TxError::BadSignature { .. }))
+        ));
+        assert!(matches!(
+            results[3],
+            Err(MempoolError::Invalid(TxError::UnsupportedVersion { .. }))
+        ));
+        assert_eq!(executor.mempool_len(), 2);
+        assert!(matches!(
+            executor.submit(bad),
+            Err(MempoolError::Invalid(TxError::BadSignature { .. }))
+        ));
+        assert_eq!(
+            executor.submit(good0.to_vec()),
+            Err(MempoolError::AlreadyKnown)
+        );
+    }
+
+    /// The mempool vouches for signatures by the hash of the exact bytes: a block's
+    /// transactions found there are not verified again, the others are. (A tampered
+    /// transaction is put into the mempool behind `submit`'s back to make the skip visible.)
+    #[test]
+    fn execution_verifies_only_transactions_not_in_the_mempool() {
+        let executor = RuntimeExecutor::dev().unwrap();
+        let genesis = genesis_block(&executor);
+        let mut tampered = Transaction::from_bytes(&transfer(&executor, "//Alice", 0, 5)).unwrap();
+        tampered.signature.0[0] ^= 1;
+        let bytes = tampered.encode();
+        let hash = blake2_256(&bytes);
+        lock(&executor.mempool)
+            .insert(tampered, bytes.clone(), hash, 0)
+            .unwrap();
+        let vouched = child(&executor, &genesis, 1_000, vec![Bytes::from(bytes.clone())]);
+        let fresh = RuntimeExecutor::dev().unwrap();
+        let genesis = genesis_block(&fresh);
+        let checked = child(&fresh, &genesis, 1_000, vec![Bytes::from(bytes)]);
+        assert_ne!(vouched.header.state_root, checked.header.state_root);
+        fresh.finalized(&checked.header.digest(), &checked).unwrap();
+        let (_, block) = fresh.transaction(&hash).unwrap();
+        assert!(matches!(
+            block.receipts[0].status,
+            tao_runtime::TxStatus::Rejected(TxError::BadSignature { .. })
         ));
     }
 

@@ -39,7 +39,10 @@ pub use call::Call;
 pub use error::{BlockError, DispatchError, TxError};
 pub use genesis::GenesisConfig;
 pub use hyperparams::{GlobalParam, Hyperparam, Setter};
-pub use runtime::{Block, BlockOutcome, Receipt, TxStatus, apply_block, validate_transaction};
+pub use runtime::{
+    Block, BlockOutcome, Receipt, TxStatus, apply_block, apply_block_with, validate_decoded,
+    validate_transaction,
+};
 pub use store::{ChangeSet, Hash, MemoryStore, Store};
 pub use tx::Transaction;
 pub use types::Event;

@@ -10,7 +10,9 @@
 //!     dispatch the call in its own layer; on error roll the layer back (Failed: fee and nonce stay)
 //! ```
 //! Signatures of all decodable transactions are first checked in one batch; only when the batch
-//! fails are they checked one by one to find the culprits.
+//! fails are they checked one by one to find the culprits. [`apply_block_with`] lets a node skip
+//! the transactions whose exact bytes (signature included: the hash covers every byte) it
+//! already verified, e.g. at mempool entry; the outcome is the same as with [`apply_block`].
 
 use tao_crypto::{PublicKey, Signature};
 
@@ -80,6 +82,18 @@ pub struct BlockOutcome {
 
 /// Executes `block` on top of `store` without modifying it.
 pub fn apply_block(store: &dyn Store, block: &Block) -> Result<BlockOutcome, BlockError> {
+    apply_block_with(store, block, &|_| false)
+}
+
+/// [`apply_block`] for a caller that already verified some transactions' signatures:
+/// `verified(hash)` is true when the transaction whose encoding hashes (blake2-256) to `hash`
+/// carries a valid signature. Only the others are verified here. Since the hash covers every
+/// byte (signature included), a correct `verified` cannot change the outcome.
+pub fn apply_block_with(
+    store: &dyn Store,
+    block: &Block,
+    verified: &dyn Fn(&Hash) -> bool,
+) -> Result<BlockOutcome, BlockError> {
     let mut s = State::new(store);
     let current = s.block_number()?;
     let expected = current.saturating_add(1);
@@ -102,9 +116,16 @@ pub fn apply_block(store: &dyn Store, block: &Block) -> Result<BlockOutcome, Blo
         .iter()
         .map(|bytes| Transaction::from_bytes(bytes))
         .collect();
+    let hashes: Vec<Hash> = block.transactions.iter().map(|b| blake2_256(b)).collect();
+    let known: Vec<bool> = decoded
+        .iter()
+        .zip(&hashes)
+        .map(|(t, h)| t.is_ok() && verified(h))
+        .collect();
     let payloads: Vec<(usize, Vec<u8>)> = decoded
         .iter()
         .enumerate()
+        .filter(|(i, _)| !known[*i])
         .filter_map(|(i, t)| t.as_ref().ok().map(|t| (i, t.signing_payload())))
         .collect();
     let items: Vec<(&[u8], &Signature, &PublicKey)> = payloads
@@ -119,7 +140,13 @@ pub fn apply_block(store: &dyn Store, block: &Block) -> Result<BlockOutcome, Blo
     let batch_ok = !items.is_empty() && tao_crypto::verify_batch(&items);
 
     let mut receipts = Vec::with_capacity(block.transactions.len());
-    for (bytes, tx) in block.transactions.iter().zip(decoded) {
+    for (((bytes, tx), hash), known) in block
+        .transactions
+        .iter()
+        .zip(decoded)
+        .zip(hashes)
+        .zip(known)
+    {
         let receipt = match tx {
             Err(e) => Receipt {
                 hash: None,
@@ -131,9 +158,10 @@ pub fn apply_block(store: &dyn Store, block: &Block) -> Result<BlockOutcome, Blo
             Ok(tx) => apply_transaction(
                 &mut s,
                 &tx,
-                bytes,
+                bytes.len(),
+                hash,
                 &genesis,
-                batch_ok,
+                batch_ok || known,
                 block.author.as_ref(),
                 now,
             )?,
@@ -151,10 +179,21 @@ pub fn apply_block(store: &dyn Store, block: &Block) -> Result<BlockOutcome, Blo
 /// Checks a transaction against the state as it stands (for a mempool): everything a block
 /// would check before charging the fee.
 pub fn validate_transaction(store: &dyn Store, bytes: &[u8]) -> Result<Transaction, TxError> {
-    let s = State::new(store);
     let tx = Transaction::from_bytes(bytes)?;
-    precheck(&s, &tx, bytes.len(), &s.genesis_hash()?, false)?;
+    validate_decoded(store, &tx, bytes.len(), false)?;
     Ok(tx)
+}
+
+/// [`validate_transaction`] on an already decoded transaction of `encoded_len` bytes, skipping
+/// the signature check when `signature_verified` (the caller checked it, e.g. outside a lock).
+pub fn validate_decoded(
+    store: &dyn Store,
+    tx: &Transaction,
+    encoded_len: usize,
+    signature_verified: bool,
+) -> Result<(), TxError> {
+    let s = State::new(store);
+    precheck(&s, tx, encoded_len, &s.genesis_hash()?, signature_verified).map(|_| ())
 }
 
 fn precheck(
@@ -209,17 +248,19 @@ fn precheck(
     Ok(fee)
 }
 
+#[allow(clippy::too_many_arguments)]
 fn apply_transaction(
     s: &mut State<'_>,
     tx: &Transaction,
-    bytes: &[u8],
+    len: usize,
+    hash: Hash,
     genesis: &Hash,
-    batch_ok: bool,
+    verified: bool,
     author: Option<&PublicKey>,
     now: u64,
 ) -> Result<Receipt, BlockError> {
-    let hash = Some(blake2_256(bytes));
-    let fee = match precheck(s, tx, bytes.len(), genesis, batch_ok) {
+    let hash = Some(hash);
+    let fee = match precheck(s, tx, len, genesis, verified) {
         Ok(fee) => fee,
         Err(TxError::State(e)) => return Err(BlockError::State(e)),
         Err(e) => {

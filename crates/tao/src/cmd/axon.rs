@@ -138,6 +138,24 @@ fn cpu_seconds(thread: bool) -> Option<f64> {
     Some((utime + stime) / 100.0)
 }
 
+/// The calling thread's id path under `/proc/self/task/` (e.g. `27311/task/27328`), so that
+/// another thread can read its CPU time; `None` where procfs is missing.
+fn thread_path() -> Option<PathBuf> {
+    std::fs::read_link("/proc/thread-self").ok()
+}
+
+/// CPU nanoseconds used so far by one thread, from `/proc/<pid>/task/<tid>/schedstat`
+/// (nanosecond resolution, unlike the clock ticks of `stat`).
+fn thread_cpu_ns(path: &Option<PathBuf>) -> Option<u64> {
+    let stat = std::fs::read_to_string(
+        PathBuf::from("/proc")
+            .join(path.as_ref()?)
+            .join("schedstat"),
+    )
+    .ok()?;
+    stat.split_whitespace().next()?.parse().ok()
+}
+
 /// One measured row.
 struct Row {
     pair: &'static str,
@@ -149,6 +167,9 @@ struct Row {
     p99_ms: f64,
     /// CPU time of the whole process per request (client and server together).
     cpu_us_per_request: Option<f64>,
+    /// CPU time of the dendrites' thread and of the axon's thread per request: each side has
+    /// one thread, so the busier one bounds the rate at `1 / max(client, server)`.
+    side_cpu_us: Option<(f64, f64)>,
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> f64 {
@@ -189,12 +210,16 @@ fn bench_tao(concurrency: &[usize], seconds: f64) -> anyhow::Result<Vec<Row>> {
         hotkey,
     };
     let (stop, stopped) = tao_axon::tokio::sync::oneshot::channel::<()>();
+    let (tid_tx, tid_rx) = std::sync::mpsc::channel();
     let server = std::thread::spawn(move || {
+        let _ = tid_tx.send(thread_path());
         axon_rt.block_on(async move {
             let _ = stopped.await;
             axon.shutdown().await;
         });
     });
+    let server_thread = tid_rx.recv().ok().flatten();
+    let client_thread = thread_path();
     let alice = Pair::from_uri("//Alice").context("deriving //Alice")?;
     let mut rows = Vec::new();
     for &c in concurrency {
@@ -204,6 +229,7 @@ fn bench_tao(concurrency: &[usize], seconds: f64) -> anyhow::Result<Vec<Row>> {
         let measure = Duration::from_secs_f64(seconds);
         let warmup = Duration::from_millis(300);
         let cpu_before = cpu_seconds(false);
+        let sides_before = thread_cpu_ns(&client_thread).zip(thread_cpu_ns(&server_thread));
         let (lat, errors, elapsed) = rt.block_on(async {
             let start = Instant::now();
             let mut set = tao_axon::tokio::task::JoinSet::new();
@@ -246,10 +272,18 @@ fn bench_tao(concurrency: &[usize], seconds: f64) -> anyhow::Result<Vec<Row>> {
             (all, errors, start.elapsed().saturating_sub(warmup))
         });
         let cpu = cpu_before.zip(cpu_seconds(false)).map(|(a, b)| b - a);
+        let sides_after = thread_cpu_ns(&client_thread).zip(thread_cpu_ns(&server_thread));
         let mut lat = lat;
         lat.sort();
         // Warm-up requests are not in `lat`; scale CPU by measured share of the run.
         let share = elapsed.as_secs_f64() / (elapsed + warmup).as_secs_f64();
+        let per_request_us = |ns: u64| ns as f64 / 1000.0 * share / lat.len().max(1) as f64;
+        let side_cpu_us = sides_before.zip(sides_after).map(|((c0, s0), (c1, s1))| {
+            (
+                per_request_us(c1.saturating_sub(c0)),
+                per_request_us(s1.saturating_sub(s0)),
+            )
+        });
         rows.push(Row {
             pair: "tao",
             concurrency: c,
@@ -261,6 +295,7 @@ fn bench_tao(concurrency: &[usize], seconds: f64) -> anyhow::Result<Vec<Row>> {
             cpu_us_per_request: cpu
                 .filter(|_| !lat.is_empty())
                 .map(|c| c * share * 1e6 / lat.len() as f64),
+            side_cpu_us: side_cpu_us.filter(|_| !lat.is_empty()),
         });
     }
     let _ = stop.send(());
@@ -361,6 +396,7 @@ fn bench_python(python: &PathBuf, concurrency: &[usize], seconds: f64) -> anyhow
             p50_ms: v["p50_ms"].as_f64().unwrap_or(f64::NAN),
             p99_ms: v["p99_ms"].as_f64().unwrap_or(f64::NAN),
             cpu_us_per_request: None,
+            side_cpu_us: None,
         });
     }
     Ok(rows)
@@ -408,7 +444,7 @@ pub fn bench_axon(args: BenchAxonArgs) -> anyhow::Result<ExitCode> {
     if args.json {
         let rows: Vec<Value> = rows
             .iter()
-            .map(|r| json!({"pair": r.pair, "concurrency": r.concurrency, "requests": r.requests, "errors": r.errors, "rps": r.rps, "p50_ms": r.p50_ms, "p99_ms": r.p99_ms, "cpu_us_per_request": r.cpu_us_per_request}))
+            .map(|r| json!({"pair": r.pair, "concurrency": r.concurrency, "requests": r.requests, "errors": r.errors, "rps": r.rps, "p50_ms": r.p50_ms, "p99_ms": r.p99_ms, "cpu_us_per_request": r.cpu_us_per_request, "client_cpu_us_per_request": r.side_cpu_us.map(|s| s.0), "server_cpu_us_per_request": r.side_cpu_us.map(|s| s.1)}))
             .collect();
         println!(
             "{}",
@@ -421,12 +457,23 @@ pub fn bench_axon(args: BenchAxonArgs) -> anyhow::Result<ExitCode> {
             cpu(verify_cpu_us)
         );
         println!(
-            "{:<8} {:>5} {:>9} {:>7} {:>10} {:>9} {:>9} {:>12}",
-            "pair", "conc", "requests", "errors", "req/s", "p50 ms", "p99 ms", "CPU us/req"
+            "{:<8} {:>5} {:>9} {:>7} {:>10} {:>9} {:>9} {:>12} {:>15}",
+            "pair",
+            "conc",
+            "requests",
+            "errors",
+            "req/s",
+            "p50 ms",
+            "p99 ms",
+            "CPU us/req",
+            "client/server"
         );
         for r in &rows {
+            let sides = r
+                .side_cpu_us
+                .map_or("-".to_owned(), |(c, s)| format!("{c:.0}/{s:.0}"));
             println!(
-                "{:<8} {:>5} {:>9} {:>7} {:>10.0} {:>9.2} {:>9.2} {:>12}",
+                "{:<8} {:>5} {:>9} {:>7} {:>10.0} {:>9.2} {:>9.2} {:>12} {:>15}",
                 r.pair,
                 r.concurrency,
                 r.requests,
@@ -434,7 +481,8 @@ pub fn bench_axon(args: BenchAxonArgs) -> anyhow::Result<ExitCode> {
                 r.rps,
                 r.p50_ms,
                 r.p99_ms,
-                cpu(r.cpu_us_per_request)
+                cpu(r.cpu_us_per_request),
+                sides
             );
         }
     }

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
 
-use super::{axon, econ, key, node, runtime, yuma};
+use super::{axon, econ, key, localnet, node, runtime, yuma};
 
 /// `tao bench`.
 #[derive(Args)]
@@ -23,6 +23,8 @@ enum BenchCommand {
     Crypto(key::BenchCryptoArgs),
     /// Block emission and coinbase blocks with many subnets.
     Econ(econ::BenchEconArgs),
+    /// A multi-validator network of processes: finality latency, tx/s, catch-up after a kill.
+    Localnet(localnet::LocalnetBenchArgs),
     /// Consensus cost per finalized block with 1 and 4 validators (simulated network).
     Node(node::NodeBenchArgs),
     /// Runtime execution throughput and state-root cost per block.
@@ -37,6 +39,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
         BenchCommand::Axon(args) => axon::bench_axon(args),
         BenchCommand::Crypto(args) => key::bench_crypto(args),
         BenchCommand::Econ(args) => econ::bench_econ(args),
+        BenchCommand::Localnet(args) => localnet::bench(args),
         BenchCommand::Node(args) => node::bench(args),
         BenchCommand::Runtime(args) => runtime::bench_runtime(args),
         BenchCommand::Yuma(args) => yuma::bench_yuma(args),

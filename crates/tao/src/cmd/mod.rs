@@ -10,6 +10,7 @@ pub mod bench;
 pub mod dendrite;
 pub mod econ;
 pub mod key;
+pub mod localnet;
 pub mod node;
 pub mod runtime;
 pub mod wallet;
@@ -29,6 +30,8 @@ pub enum Command {
     Econ(econ::EconArgs),
     /// Inspect keys: secret URIs, mnemonics, SS58 addresses.
     Key(key::KeyArgs),
+    /// Run a local multi-validator network on 127.0.0.1 (4 validators by default).
+    Localnet(localnet::LocalnetArgs),
     /// Run a node: `tao node --dev` for a single-validator dev chain.
     Node(node::NodeArgs),
     /// The chain state machine offline: dev genesis, parameter table, genesis root.
@@ -47,6 +50,7 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Dendrite(args) => dendrite::run(args),
         Command::Econ(args) => econ::run(args),
         Command::Key(args) => key::run(args),
+        Command::Localnet(args) => localnet::run(args),
         Command::Node(args) => node::run(args),
         Command::Runtime(args) => runtime::run(args),
         Command::Wallet(args) => wallet::run(args),

@@ -1,6 +1,8 @@
-//! `tao node`: run a node. For now a dev chain: one local validator producing and finalizing
-//! a block every block time with the tao-runtime state machine, stored under a data directory
-//! and resumed from it on restart, with JSON-RPC (HTTP + WebSocket) and `/metrics`.
+//! `tao node`: run a node. `--dev` runs a dev chain: one local validator producing and
+//! finalizing a block every block time with the tao-runtime state machine, stored under a data
+//! directory and resumed from it on restart, with JSON-RPC (HTTP + WebSocket) and `/metrics`.
+//! `--chain localnet --validator N` runs validator N of a multi-validator localnet on
+//! 127.0.0.1 (`tao localnet` starts all of them at once).
 
 use std::{
     net::SocketAddr,
@@ -11,11 +13,38 @@ use std::{
 };
 
 use anyhow::{Context as _, bail};
-use clap::Args;
+use clap::{Args, ValueEnum};
 use tao_node::{
-    Finalized,
+    Finalized, FinalizedHook,
     dev::{self, DevConfig},
+    localnet::{DEFAULT_P2P_PORT, Localnet},
+    network,
 };
+
+/// A localnet node's place in the network.
+#[derive(Clone, Copy, Debug)]
+enum LocalRole {
+    Validator(u64),
+    Follower(u64),
+}
+
+impl std::fmt::Display for LocalRole {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Validator(index) => write!(f, "validator-{index}"),
+            Self::Follower(index) => write!(f, "follower-{index}"),
+        }
+    }
+}
+
+/// Which chain a node joins.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Chain {
+    /// A single local validator, no setup needed (same as `--dev`).
+    Dev,
+    /// Validator `--validator N` (or follower `--follower N`) of a network on 127.0.0.1.
+    Localnet,
+}
 
 /// Run a tao node.
 #[derive(Args)]
@@ -23,10 +52,30 @@ pub struct NodeArgs {
     /// Run a dev chain: a single local validator, no setup needed.
     #[arg(long)]
     pub dev: bool,
+    /// The chain to run: `dev`, or `localnet` with `--validator N`.
+    #[arg(long, value_enum, conflicts_with = "dev")]
+    pub chain: Option<Chain>,
+    /// This node's index in the localnet's validator set (0-based).
+    #[arg(long)]
+    pub validator: Option<u64>,
+    /// This node's index among the localnet's followers (non-voting nodes that sync the chain).
+    #[arg(long, conflicts_with = "validator")]
+    pub follower: Option<u64>,
+    /// Number of validators in the localnet.
+    #[arg(long, default_value_t = 4)]
+    pub validators: u64,
+    /// Number of followers in the localnet (validators must know them to serve them).
+    #[arg(long, default_value_t = 0)]
+    pub followers: u64,
+    /// p2p port of localnet validator 0; validator N listens on this port + N, follower N on
+    /// this port + validators + N.
+    #[arg(long, default_value_t = DEFAULT_P2P_PORT)]
+    pub p2p_port: u16,
     /// Minimum time between blocks, e.g. `1s` (default) or `250ms` for fast blocks.
     #[arg(long, value_parser = parse_duration, default_value = "1s")]
     pub block_time: Duration,
-    /// Directory for blocks, finalizations and consensus state [default: ~/.tao/dev].
+    /// Directory for blocks, finalizations and consensus state [default: ~/.tao/dev, or
+    /// ~/.tao/localnet/validator-N or follower-N].
     #[arg(long)]
     pub data_dir: Option<PathBuf>,
     /// Serve JSON-RPC 2.0 (HTTP POST and WebSocket) and /metrics here, e.g. 127.0.0.1:9944.
@@ -39,20 +88,57 @@ pub struct NodeArgs {
 
 /// Runs the node until it stops (Ctrl-C ends it; storage is crash-safe).
 pub fn run(args: NodeArgs) -> anyhow::Result<ExitCode> {
-    if !args.dev {
-        bail!("only dev chains are supported so far: run `tao node --dev`");
-    }
-    let data_dir = match args.data_dir {
-        Some(dir) => dir,
-        None => default_data_dir()?,
+    let chain = match (args.dev, args.chain) {
+        (true, _) => Chain::Dev,
+        (false, Some(chain)) => chain,
+        (false, None) => {
+            bail!("choose a chain: `tao node --dev`, or `tao node --chain localnet --validator N`")
+        }
+    };
+    let localnet = Localnet {
+        validators: args.validators,
+        followers: args.followers,
+        p2p_port: args.p2p_port,
+    };
+    let role = match (chain, args.validator, args.follower) {
+        (Chain::Localnet, Some(index), _) => Some(LocalRole::Validator(index)),
+        (Chain::Localnet, None, Some(index)) => Some(LocalRole::Follower(index)),
+        (Chain::Localnet, None, None) => bail!(
+            "a localnet node needs --validator N (0 to {}) or --follower N; `tao localnet` starts them all",
+            args.validators.saturating_sub(1)
+        ),
+        (Chain::Dev, None, None) => None,
+        (Chain::Dev, _, _) => {
+            bail!("--validator and --follower are for localnet nodes: add --chain localnet")
+        }
+    };
+    let data_dir = match (args.data_dir, role) {
+        (Some(dir), _) => dir,
+        (None, None) => tao_home()?.join("dev"),
+        (None, Some(role)) => tao_home()?.join("localnet").join(role.to_string()),
     };
     let json = args.json;
     if !json {
-        eprintln!(
-            "dev chain: block time {:?}, data in {}",
-            args.block_time,
-            data_dir.display()
-        );
+        match role {
+            None => eprintln!(
+                "dev chain: block time {:?}, data in {}",
+                args.block_time,
+                data_dir.display()
+            ),
+            Some(role) => eprintln!(
+                "localnet {role} ({} validators, {} followers): p2p on {}, block time {:?}, data in {}",
+                args.validators,
+                args.followers,
+                match role {
+                    LocalRole::Validator(index) => localnet.p2p_addr(index),
+                    LocalRole::Follower(index) => localnet.follower_addr(index),
+                }
+                .map(|a| a.to_string())
+                .unwrap_or_default(),
+                args.block_time,
+                data_dir.display()
+            ),
+        }
         if let Some(addr) = args.rpc_addr {
             eprintln!(
                 "JSON-RPC on http://{addr} and ws://{addr} (rpc.discover lists methods), metrics on http://{addr}/metrics"
@@ -60,7 +146,7 @@ pub fn run(args: NodeArgs) -> anyhow::Result<ExitCode> {
         }
         println!("{:>10}  {:<66}  {:>4}", "height", "hash", "txs");
     }
-    let on_finalized = Arc::new(move |finalized: &Finalized| {
+    let on_finalized: FinalizedHook = Arc::new(move |finalized: &Finalized| {
         let header = &finalized.block.header;
         let hash = format!("0x{}", hex::encode(finalized.digest));
         let txs = finalized.block.transactions.len();
@@ -77,15 +163,24 @@ pub fn run(args: NodeArgs) -> anyhow::Result<ExitCode> {
             println!("{:>10}  {hash:<66}  {txs:>4}", header.height);
         }
     });
-    dev::run(DevConfig {
-        data_dir: data_dir.clone(),
-        block_time: args.block_time,
-        rpc_addr: args.rpc_addr,
-        on_finalized,
-    })
-    .with_context(|| {
+    let (block_time, rpc_addr) = (args.block_time, args.rpc_addr);
+    let result = match role {
+        None => dev::run(DevConfig {
+            data_dir: data_dir.clone(),
+            block_time,
+            rpc_addr,
+            on_finalized,
+        }),
+        Some(LocalRole::Validator(index)) => localnet
+            .validator(index, data_dir.clone(), block_time, rpc_addr, on_finalized)
+            .and_then(network::run),
+        Some(LocalRole::Follower(index)) => localnet
+            .follower(index, data_dir.clone(), block_time, rpc_addr, on_finalized)
+            .and_then(network::run),
+    };
+    result.with_context(|| {
         format!(
-            "dev node stopped (data in {}; remove it to start a fresh chain)",
+            "node stopped (data in {}; remove it to start a fresh chain)",
             data_dir.display()
         )
     })?;
@@ -154,7 +249,7 @@ pub fn bench(args: NodeBenchArgs) -> anyhow::Result<ExitCode> {
             .block_on(live_bench(&args))?;
         if !args.json {
             println!(
-                "live dev node (block time {:?}): first block {} ms after start; {} transfers finalized in {:.2} s = {:.0} tx/s (RPC submission to finality); metagraph of {} uids: p50 {:.2} ms, p99 {:.2} ms",
+                "live dev node (block time {:?}): first block {} ms after start; {} transfers finalized in {:.2} s = {:.0} tx/s (RPC submission to finality); metagraph of {} uids: p50 {:.2} ms, p99 {:.2} ms (server mean {:.2} ms, untyped p50 {:.2} ms)",
                 args.block_time,
                 live["start_to_first_block_ms"],
                 live["transfers"],
@@ -163,6 +258,8 @@ pub fn bench(args: NodeBenchArgs) -> anyhow::Result<ExitCode> {
                 live["metagraph_uids"],
                 live["metagraph_p50_ms"].as_f64().unwrap_or(0.0),
                 live["metagraph_p99_ms"].as_f64().unwrap_or(0.0),
+                live["metagraph_server_mean_ms"].as_f64().unwrap_or(0.0),
+                live["metagraph_untyped_p50_ms"].as_f64().unwrap_or(0.0),
             );
         }
         rows.push(live);
@@ -410,16 +507,33 @@ async fn live_bench(args: &NodeBenchArgs) -> anyhow::Result<serde_json::Value> {
             .await?;
     }
     let n = client.metagraph(netuid).await?.neurons.len();
+    let server_before = metagraph_server_time(&client).await?;
     let mut latencies = Vec::new();
     for _ in 0..200 {
         let t = Instant::now();
         client.metagraph(netuid).await?;
         latencies.push(t.elapsed());
     }
-    latencies.sort();
+    let server_after = metagraph_server_time(&client).await?;
+    // The same calls parsed but not built into structs: transfer and JSON scanning only.
+    let mut untyped = Vec::new();
+    for _ in 0..200 {
+        let t = Instant::now();
+        client
+            .call::<serde::de::IgnoredAny>("tao_metagraph", json!([netuid]))
+            .await?;
+        untyped.push(t.elapsed());
+    }
     let ms = |d: Duration| d.as_secs_f64() * 1_000.0;
-    let p50 = ms(latencies[latencies.len() / 2]);
-    let p99 = ms(latencies[latencies.len() * 99 / 100]);
+    let percentile = |samples: &mut Vec<Duration>, p: usize| {
+        samples.sort();
+        ms(samples[(samples.len() * p / 100).min(samples.len() - 1)])
+    };
+    let p50 = percentile(&mut latencies, 50);
+    let p99 = percentile(&mut latencies, 99);
+    let untyped_p50 = percentile(&mut untyped, 50);
+    let calls = server_after.1.saturating_sub(server_before.1).max(1);
+    let server_mean_ms = (server_after.0 - server_before.0) * 1_000.0 / calls as f64;
     Ok(json!({
         "start_to_first_block_ms": first_block.as_millis(),
         "block_time_ms": args.block_time.as_millis(),
@@ -430,18 +544,35 @@ async fn live_bench(args: &NodeBenchArgs) -> anyhow::Result<serde_json::Value> {
         "metagraph_uids": n,
         "metagraph_p50_ms": p50,
         "metagraph_p99_ms": p99,
+        "metagraph_server_mean_ms": server_mean_ms,
+        "metagraph_untyped_p50_ms": untyped_p50,
     }))
 }
 
+/// Total seconds and calls the node's `/metrics` reports for `tao_metagraph` (server side:
+/// the state read on a cache miss, or the cache lookup).
+async fn metagraph_server_time(client: &tao_client::Client) -> anyhow::Result<(f64, u64)> {
+    let text = client.metrics().await?;
+    let value = |series: &str| {
+        text.lines()
+            .find_map(|line| line.strip_prefix(series)?.trim().parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    let sum = value("tao_rpc_request_duration_seconds_sum{method=\"tao_metagraph\"}");
+    let count = value("tao_rpc_request_duration_seconds_count{method=\"tao_metagraph\"}");
+    Ok((sum, count as u64))
+}
+
 /// `~/.tao/dev`, so a restarted dev node resumes its chain without flags.
-fn default_data_dir() -> anyhow::Result<PathBuf> {
+/// `~/.tao`, where chains are stored unless `--data-dir` says otherwise.
+pub fn tao_home() -> anyhow::Result<PathBuf> {
     let home = std::env::var_os("HOME")
         .context("HOME is not set: pass --data-dir DIR to choose where the chain is stored")?;
-    Ok(PathBuf::from(home).join(".tao").join("dev"))
+    Ok(PathBuf::from(home).join(".tao"))
 }
 
 /// Parses `250ms`, `1s`, `1.5s` or `2m` into a duration.
-fn parse_duration(text: &str) -> Result<Duration, String> {
+pub(crate) fn parse_duration(text: &str) -> Result<Duration, String> {
     let text = text.trim();
     let split = text
         .find(|c: char| !(c.is_ascii_digit() || c == '.'))
