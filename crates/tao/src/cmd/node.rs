@@ -118,34 +118,6 @@ pub fn run(args: NodeArgs) -> anyhow::Result<ExitCode> {
         (None, Some(role)) => tao_home()?.join("localnet").join(role.to_string()),
     };
     let json = args.json;
-    if !json {
-        match role {
-            None => eprintln!(
-                "dev chain: block time {:?}, data in {}",
-                args.block_time,
-                data_dir.display()
-            ),
-            Some(role) => eprintln!(
-                "localnet {role} ({} validators, {} followers): p2p on {}, block time {:?}, data in {}",
-                args.validators,
-                args.followers,
-                match role {
-                    LocalRole::Validator(index) => localnet.p2p_addr(index),
-                    LocalRole::Follower(index) => localnet.follower_addr(index),
-                }
-                .map(|a| a.to_string())
-                .unwrap_or_default(),
-                args.block_time,
-                data_dir.display()
-            ),
-        }
-        if let Some(addr) = args.rpc_addr {
-            eprintln!(
-                "JSON-RPC on http://{addr} and ws://{addr} (rpc.discover lists methods), metrics on http://{addr}/metrics"
-            );
-        }
-        println!("{:>10}  {:<66}  {:>4}", "height", "hash", "txs");
-    }
     let on_finalized: FinalizedHook = Arc::new(move |finalized: &Finalized| {
         let header = &finalized.block.header;
         let hash = format!("0x{}", hex::encode(finalized.digest));
@@ -164,26 +136,56 @@ pub fn run(args: NodeArgs) -> anyhow::Result<ExitCode> {
         }
     });
     let (block_time, rpc_addr) = (args.block_time, args.rpc_addr);
-    let result = match role {
+    // A localnet node's place is checked before anything is printed or stored.
+    let node = match role {
+        None => None,
+        Some(LocalRole::Validator(index)) => Some(localnet.validator(
+            index,
+            data_dir.clone(),
+            block_time,
+            rpc_addr,
+            on_finalized.clone(),
+        )?),
+        Some(LocalRole::Follower(index)) => Some(localnet.follower(
+            index,
+            data_dir.clone(),
+            block_time,
+            rpc_addr,
+            on_finalized.clone(),
+        )?),
+    };
+    if !json {
+        match (role, &node) {
+            (Some(role), Some(node)) => eprintln!(
+                "localnet {role} ({} validators, {} followers): p2p on {}, block time {:?}, data in {}",
+                args.validators,
+                args.followers,
+                node.listen,
+                block_time,
+                data_dir.display()
+            ),
+            _ => eprintln!(
+                "dev chain: block time {block_time:?}, data in {}",
+                data_dir.display()
+            ),
+        }
+        if let Some(addr) = rpc_addr {
+            eprintln!(
+                "JSON-RPC on http://{addr} and ws://{addr} (rpc.discover lists methods), metrics on http://{addr}/metrics"
+            );
+        }
+        println!("{:>10}  {:<66}  {:>4}", "height", "hash", "txs");
+    }
+    let result = match node {
         None => dev::run(DevConfig {
             data_dir: data_dir.clone(),
             block_time,
             rpc_addr,
             on_finalized,
         }),
-        Some(LocalRole::Validator(index)) => localnet
-            .validator(index, data_dir.clone(), block_time, rpc_addr, on_finalized)
-            .and_then(network::run),
-        Some(LocalRole::Follower(index)) => localnet
-            .follower(index, data_dir.clone(), block_time, rpc_addr, on_finalized)
-            .and_then(network::run),
+        Some(node) => network::run(node),
     };
-    result.with_context(|| {
-        format!(
-            "node stopped (data in {}; remove it to start a fresh chain)",
-            data_dir.display()
-        )
-    })?;
+    result.with_context(|| format!("node stopped (data in {})", data_dir.display()))?;
     Ok(ExitCode::SUCCESS)
 }
 
