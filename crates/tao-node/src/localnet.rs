@@ -113,22 +113,10 @@ impl Localnet {
                 validators: self.validators,
             });
         }
-        Ok(NodeConfig {
-            signer: Self::validator_key(index),
-            voting: true,
-            validators: self.validator_set()?,
-            followers: self.follower_set()?,
-            listen: self.p2p_addr(index)?,
-            namespace: LOCALNET_NAMESPACE.to_vec(),
-            data_dir,
-            block_time,
-            rpc_addr,
-            on_finalized,
-        })
+        let node = (Self::validator_key(index), true, self.p2p_addr(index)?);
+        self.node(node, data_dir, block_time, rpc_addr, on_finalized)
     }
-}
 
-impl Localnet {
     /// The configuration of follower `index`.
     pub fn follower(
         &self,
@@ -144,12 +132,25 @@ impl Localnet {
                 followers: self.followers,
             });
         }
+        let node = (Self::follower_key(index), false, self.follower_addr(index)?);
+        self.node(node, data_dir, block_time, rpc_addr, on_finalized)
+    }
+
+    /// A node of this localnet with (key, voting, p2p address).
+    fn node(
+        &self,
+        (signer, voting, listen): (ed25519::PrivateKey, bool, SocketAddr),
+        data_dir: PathBuf,
+        block_time: Duration,
+        rpc_addr: Option<SocketAddr>,
+        on_finalized: FinalizedHook,
+    ) -> Result<NodeConfig, Error> {
         Ok(NodeConfig {
-            signer: Self::follower_key(index),
-            voting: false,
+            signer,
+            voting,
             validators: self.validator_set()?,
             followers: self.follower_set()?,
-            listen: self.follower_addr(index)?,
+            listen,
             namespace: LOCALNET_NAMESPACE.to_vec(),
             data_dir,
             block_time,

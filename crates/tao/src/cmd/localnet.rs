@@ -18,7 +18,7 @@ use anyhow::{Context as _, bail};
 use clap::Args;
 use tao_node::localnet::{DEFAULT_P2P_PORT, Localnet, MAX_VALIDATORS};
 
-use super::node::{parse_duration, tao_home};
+use super::node::{parse_duration, submit_in_batches, tao_home};
 
 /// Run a local multi-validator network.
 #[derive(Args)]
@@ -555,36 +555,23 @@ async fn bench_network(args: &LocalnetBenchArgs) -> anyhow::Result<serde_json::V
                 })
                 .collect();
             let client = clients[k % clients.len()].clone();
-            tasks.push(tokio::spawn(async move {
-                for chunk in txs.chunks(500) {
-                    let calls: Vec<(&str, serde_json::Value)> = chunk
-                        .iter()
-                        .map(|tx| ("tao_submitTransaction", json!([tx])))
-                        .collect();
-                    let answers = client.batch(&calls).await?;
-                    if let Some(Err(err)) = answers.into_iter().find(Result::is_err) {
-                        return Err(anyhow::Error::from(err));
-                    }
-                }
-                anyhow::Ok(())
-            }));
+            tasks.push(tokio::spawn(submit_in_batches(client, txs)));
         }
         for task in tasks {
             task.await??;
         }
         let mut included = 0u64;
         let mut loaded = Vec::new();
-        let mut last_height = load_from;
+        let mut counted = std::collections::BTreeSet::new();
         while included < total {
             let Some((height, latency, transactions)) = samples.recv().await else {
                 bail!("the validators stopped announcing finalized blocks");
             };
             if height >= load_from {
                 loaded.push(latency);
-                // Validator 0's announcements count each block's transactions once.
-                if height > last_height || (height == load_from && included == 0) {
+                // Every node announces every block: count each block's transactions once.
+                if counted.insert(height) {
                     included += transactions as u64;
-                    last_height = height;
                 }
             }
             if t0.elapsed() > Duration::from_secs(600) {

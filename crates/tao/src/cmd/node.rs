@@ -329,6 +329,24 @@ async fn nonce_sum(
     Ok(sum)
 }
 
+/// Submits hex-encoded transactions in JSON-RPC batches of 500; fails on the first rejection.
+pub(crate) async fn submit_in_batches(
+    client: tao_client::Client,
+    txs: Vec<String>,
+) -> anyhow::Result<()> {
+    for chunk in txs.chunks(500) {
+        let calls: Vec<(&str, serde_json::Value)> = chunk
+            .iter()
+            .map(|tx| ("tao_submitTransaction", serde_json::json!([tx])))
+            .collect();
+        let answers = client.batch(&calls).await?;
+        if let Some(Err(err)) = answers.into_iter().find(Result::is_err) {
+            return Err(err.into());
+        }
+    }
+    Ok(())
+}
+
 /// The live part of `tao bench node`.
 async fn live_bench(args: &NodeBenchArgs) -> anyhow::Result<serde_json::Value> {
     use serde_json::json;
@@ -400,23 +418,10 @@ async fn live_bench(args: &NodeBenchArgs) -> anyhow::Result<serde_json::Value> {
     let total = per_sender * senders.len() as u64;
     let before = nonce_sum(&client, &senders).await?;
     let t0 = Instant::now();
-    let mut tasks = Vec::new();
-    for txs in batches {
-        let client = client.clone();
-        tasks.push(tokio::spawn(async move {
-            for chunk in txs.chunks(500) {
-                let calls: Vec<(&str, serde_json::Value)> = chunk
-                    .iter()
-                    .map(|tx| ("tao_submitTransaction", json!([tx])))
-                    .collect();
-                let answers = client.batch(&calls).await?;
-                if let Some(Err(err)) = answers.into_iter().find(Result::is_err) {
-                    return Err(anyhow::Error::from(err));
-                }
-            }
-            anyhow::Ok(())
-        }));
-    }
+    let tasks: Vec<_> = batches
+        .into_iter()
+        .map(|txs| tokio::spawn(submit_in_batches(client.clone(), txs)))
+        .collect();
     for task in tasks {
         task.await??;
     }
