@@ -14,7 +14,7 @@ use crate::fixed::{
     proportion_to_u16, safe_div_64, share_of, sub, u16_proportion, wrapping_sum,
 };
 use crate::sparse::{ColumnFold, Csr};
-use crate::{EpochError, EpochInput, EpochOutput, validate};
+use crate::{EpochError, EpochInput, EpochOutput, SparseRow, validate};
 
 /// Runs one Yuma Consensus epoch on `input` after [`validate`]-ing it.
 pub fn run_epoch(input: &EpochInput) -> Result<EpochOutput, EpochError> {
@@ -67,9 +67,16 @@ fn epoch(input: &EpochInput) -> EpochOutput {
     let bonds_penalty = u16_proportion(input.bonds_penalty);
     let Clipped {
         weights_for_bonds,
+        delta_sums,
         validator_trust,
         mut incentive,
-    } = clip(weights, &consensus, &active_stake, bonds_penalty);
+    } = clip(
+        weights,
+        &consensus,
+        &active_stake,
+        bonds_penalty,
+        !input.yuma3_enabled,
+    );
     normalize(&mut incentive);
 
     // Bonds and dividends.
@@ -78,23 +85,26 @@ fn epoch(input: &EpochInput) -> EpochOutput {
     } else {
         input.last_mechanism_step_block.saturating_add(1)
     };
-    let (ema_bonds, mut dividends) = if input.yuma3_enabled {
-        yuma3_bonds(
+    let (bonds, mut dividends) = match delta_sums {
+        None => {
+            let (ema_bonds, dividends) = yuma3_bonds(
+                input,
+                &weights_for_bonds,
+                &consensus,
+                &incentive,
+                &active_stake,
+                last_tempo,
+            );
+            (stored_bonds(&ema_bonds, &new_permit), dividends)
+        }
+        Some(delta_sums) => classic_bonds(
             input,
             &weights_for_bonds,
-            &consensus,
+            &delta_sums,
             &incentive,
-            &active_stake,
+            &new_permit,
             last_tempo,
-        )
-    } else {
-        classic_bonds(
-            input,
-            weights_for_bonds,
-            &incentive,
-            &active_stake,
-            last_tempo,
-        )
+        ),
     };
     normalize(&mut dividends);
 
@@ -128,20 +138,6 @@ fn epoch(input: &EpochInput) -> EpochOutput {
             .collect::<Vec<u16>>()
     };
     let to_rao = |v: &[I32F32]| v.iter().map(|&x| share_of(x, rao)).collect::<Vec<u64>>();
-    let bonds = (0..n)
-        .map(|i| {
-            if new_permit.get(i).copied().unwrap_or(false) {
-                let (cols, vals) = ema_bonds.row(i);
-                cols.iter()
-                    .zip(vals)
-                    .map(|(&j, &v)| (j, proportion_to_u16(v)))
-                    .collect()
-            } else {
-                Vec::new()
-            }
-        })
-        .collect();
-
     EpochOutput {
         active,
         stake_weight: to_u16(&stake),
@@ -536,57 +532,104 @@ const SELECT_ROUNDS_MAX: usize = 48;
 
 /// What the clipping pass yields.
 struct Clipped {
-    /// `W_b = W + bonds_penalty · (W̄ − W)`: the weights the bonds follow.
+    /// `W_b = W + bonds_penalty · (W̄ − W)`: the weights the bonds follow; for classic bonds
+    /// already scaled by each row's active stake (`W_b ∘ A`).
     weights_for_bonds: Csr,
+    /// Column sums of `W_b ∘ A` when it was asked for.
+    delta_sums: Option<ColumnFold>,
     /// `Σ_j W̄_ij` per row, wrapping (`row_sum_sparse`).
     validator_trust: Vec<I32F32>,
     /// `Σ_i A_i · W̄_ij` per column, saturating, before normalisation (`matmul_sparse`).
     incentive: Vec<I32F32>,
 }
 
+/// How [`clip`] turns a weight into its weight for bonds.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Penalty {
+    /// `bonds_penalty == 0`: the weight itself.
+    None,
+    /// `bonds_penalty == 1`: the clipped weight, zeros kept where the entry is kept.
+    Full,
+    /// Anything between: the interpolation, positive results kept.
+    Partial(I32F32),
+}
+
 /// Clips the weights at consensus (`col_clip_sparse`: `W̄ = min(w, c)`, dropping entries whose
 /// weight exceeds a consensus of 0) and takes validator trust and raw incentive from `W̄`; in
 /// the same pass turns the weights, in place, into the weights for bonds (`interpolate_sparse`:
 /// `w + ratio · (w̄ − w)` keeping positive results, with `w̄ = 0` for dropped entries; `W`
-/// itself for `ratio == 0` and `W̄`, zeros included, for `ratio == 1`).
-fn clip(mut weights: Csr, consensus: &[I32F32], active_stake: &[I32F32], ratio: I32F32) -> Clipped {
-    let mut validator_trust = vec![ZERO; weights.rows()];
+/// itself for `ratio == 0` and `W̄`, zeros included, for `ratio == 1`), scaled by the row's
+/// active stake with column sums when `scale_by_stake` (the classic bonds delta).
+fn clip(
+    mut weights: Csr,
+    consensus: &[I32F32],
+    active_stake: &[I32F32],
+    ratio: I32F32,
+    scale_by_stake: bool,
+) -> Clipped {
+    let rows = weights.rows();
+    let mut validator_trust = vec![ZERO; rows];
     let mut incentive = vec![ZERO; consensus.len()];
-    let mut row_sum = 0i64;
-    let mut row = usize::MAX;
-    let mut a = ZERO;
-    weights.retain_map(|i, j, w| {
-        if i != row {
-            if let Some(t) = validator_trust.get_mut(row) {
-                *t = I32F32::from_bits(row_sum);
+    let mut delta_sums = scale_by_stake.then(|| ColumnFold::new(consensus.len()));
+    let penalty = if ratio == ZERO {
+        Penalty::None
+    } else if ratio == ONE {
+        Penalty::Full
+    } else {
+        Penalty::Partial(ratio)
+    };
+    let (offsets, cols, vals) = weights.parts_mut();
+    let mut write = 0;
+    let mut start = 0;
+    for (i, trust) in validator_trust.iter_mut().enumerate() {
+        let end = offsets.get(i + 1).copied().unwrap_or(start);
+        let a = active_stake.get(i).copied().unwrap_or(ZERO);
+        let mut row_sum = 0i64;
+        for read in start..end {
+            let (Some(&j), Some(&w)) = (cols.get(read), vals.get(read)) else {
+                break;
+            };
+            // Raw-bit comparisons: the same order as `I32F32`'s, in fewer instructions.
+            let c = consensus.get(usize::from(j)).map_or(0, |c| c.to_bits());
+            let kept = c >= w.to_bits() || c > 0;
+            let clipped = I32F32::from_bits(if kept { c.min(w.to_bits()) } else { 0 });
+            if kept {
+                row_sum = row_sum.wrapping_add(clipped.to_bits());
+                if let Some(r) = incentive.get_mut(usize::from(j)) {
+                    *r = add(*r, mul(a, clipped));
+                }
             }
-            row = i;
-            row_sum = 0;
-            a = active_stake.get(i).copied().unwrap_or(ZERO);
-        }
-        let c = consensus.get(usize::from(j)).copied().unwrap_or(ZERO);
-        let kept = c >= w || c > ZERO;
-        let clipped = if kept { c.min(w) } else { ZERO };
-        if kept {
-            row_sum = row_sum.wrapping_add(clipped.to_bits());
-            if let Some(r) = incentive.get_mut(usize::from(j)) {
-                *r = add(*r, mul(a, clipped));
+            let for_bonds = match penalty {
+                Penalty::None => Some(w),
+                Penalty::Full => kept.then_some(clipped),
+                Penalty::Partial(ratio) => {
+                    let interp = add(w, mul(ratio, sub(clipped, w)));
+                    (interp.to_bits() > 0).then_some(interp)
+                }
+            };
+            if let Some(mut v) = for_bonds {
+                if let Some(sums) = delta_sums.as_mut() {
+                    v = mul(v, a);
+                    sums.add(j, v);
+                }
+                if let (Some(c), Some(x)) = (cols.get_mut(write), vals.get_mut(write)) {
+                    *c = j;
+                    *x = v;
+                }
+                write += 1;
             }
         }
-        if ratio == ZERO {
-            Some(w)
-        } else if ratio == ONE {
-            kept.then_some(clipped)
-        } else {
-            let interp = add(w, mul(ratio, sub(clipped, w)));
-            (interp > ZERO).then_some(interp)
+        *trust = I32F32::from_bits(row_sum);
+        if let Some(o) = offsets.get_mut(i + 1) {
+            *o = write;
         }
-    });
-    if let Some(t) = validator_trust.get_mut(row) {
-        *t = I32F32::from_bits(row_sum);
+        start = end;
     }
+    cols.truncate(write);
+    vals.truncate(write);
     Clipped {
         weights_for_bonds: weights,
+        delta_sums,
         validator_trust,
         incentive,
     }
@@ -736,52 +779,90 @@ fn yuma3_bonds(
     (ema_bonds, dividends)
 }
 
+/// The bonds to store: rows of uids with a new validator permit, as `u16` proportions.
+fn stored_bonds(bonds: &Csr, new_permit: &[bool]) -> Vec<SparseRow> {
+    new_permit
+        .iter()
+        .enumerate()
+        .map(|(i, &permitted)| {
+            if permitted {
+                let (cols, vals) = bonds.row(i);
+                cols.iter()
+                    .zip(vals)
+                    .map(|(&j, &v)| (j, proportion_to_u16(v)))
+                    .collect()
+            } else {
+                Vec::new()
+            }
+        })
+        .collect()
+}
+
 /// Classic (Yuma2) bonds: column-normalised stake-weighted EMA, and dividends `Σ_j B_ij · I_j`.
-/// The returned bonds are column max-upscaled for storage.
+/// Returns the bonds to store (column max-upscaled, rows of `new_permit` uids only).
 ///
 /// The reference's ten passes (load, normalise the stored bonds, scale the weights by stake,
-/// normalise them, merge, normalise, dividends, max-upscale) run as four: sums of both inputs,
-/// the merge dividing on the fly, normalisation with dividends and maxima, and the upscale.
+/// normalise them, merge, normalise, dividends, max-upscale, convert) run as three: loading
+/// the bonds with their column sums (the delta `W_b ∘ A` and its sums come from [`clip`]), the
+/// merge dividing on the fly with the merged sums and maxima, and one pass normalising,
+/// taking dividends and upscaling into the stored form. The column maximum of the normalised
+/// bonds is the normalised column maximum, because truncating division by a positive divisor
+/// is monotone and no quotient here exceeds 1.
 fn classic_bonds(
     input: &EpochInput,
-    weights_for_bonds: Csr,
+    delta: &Csr,
+    delta_sums: &ColumnFold,
     incentive: &[I32F32],
-    active_stake: &[I32F32],
+    new_permit: &[bool],
     last_tempo: u64,
-) -> (Csr, Vec<I32F32>) {
+) -> (Vec<SparseRow>, Vec<I32F32>) {
     let n = usize::from(input.n);
     let alpha = moving_average_alpha(input.bonds_moving_average);
     let one_minus_alpha = ONE.saturating_sub(alpha);
 
-    // Stored bonds and the bonds delta `W_b ∘ A`, with their column sums.
+    // Stored bonds, with their column sums.
     let bonds = load_bonds(input, last_tempo, from_u16);
     let mut bond_sums = ColumnFold::new(n);
     let (bcols, bvals) = bonds.entries();
     for (&j, &v) in bcols.iter().zip(bvals) {
         bond_sums.add(j, v);
     }
-    let mut delta = weights_for_bonds;
-    let mut delta_sums = ColumnFold::new(n);
-    for (i, &a) in active_stake.iter().enumerate() {
-        let (cols, vals) = delta.row_mut(i);
-        for (&j, v) in cols.iter().zip(vals.iter_mut()) {
-            *v = mul(*v, a);
-            delta_sums.add(j, *v);
-        }
-    }
     let bond_div = bond_sums.divisors();
     let delta_div = delta_sums.divisors();
 
-    // EMA of the normalised delta and bonds over the union of both rows, positive values kept.
+    // EMA of the normalised delta and bonds over the union of both rows, positive values kept,
+    // with column sums and maxima.
     let mut ema_bonds = Csr::with_capacity(n, delta.nnz().max(bonds.nnz()));
     let mut ema_sums = ColumnFold::new(n);
+    let mut ema_max = vec![ZERO; n];
+    let mut keep = |ema_bonds: &mut Csr, j: u16, acc: I32F32| {
+        if acc.to_bits() > 0 {
+            ema_bonds.push(j, acc);
+            ema_sums.add(j, acc);
+            if let Some(m) = ema_max.get_mut(usize::from(j))
+                && m.to_bits() < acc.to_bits()
+            {
+                *m = acc;
+            }
+        }
+    };
     for i in 0..n {
-        let brange = bonds.row_range(i);
         let (ncols, nvals) = delta.row(i);
-        let (ocols, ovals) = (
-            bcols.get(brange.clone()).unwrap_or(&[]),
-            bvals.get(brange).unwrap_or(&[]),
-        );
+        let (ocols, ovals) = bonds.row(i);
+        if ncols == ocols {
+            // Same pairs on both sides (the dense case): no merge.
+            for ((&j, &d), &o) in ncols.iter().zip(nvals).zip(ovals) {
+                let d = delta_div.divide(j, d);
+                let o = bond_div.divide(j, o);
+                keep(
+                    &mut ema_bonds,
+                    j,
+                    add(mul(alpha, d), mul(one_minus_alpha, o)),
+                );
+            }
+            ema_bonds.end_row();
+            continue;
+        }
         let (mut a, mut b) = (0, 0);
         loop {
             let (j, acc) = match (ncols.get(a), ocols.get(b)) {
@@ -809,35 +890,36 @@ fn classic_bonds(
                     (y, mul(one_minus_alpha, o))
                 }
             };
-            if acc > ZERO {
-                ema_bonds.push(j, acc);
-                ema_sums.add(j, acc);
-            }
+            keep(&mut ema_bonds, j, acc);
         }
         ema_bonds.end_row();
     }
 
-    // Column-normalise, dividends, column maxima.
+    // Column-normalise; dividends; max-upscale into the stored form.
     let ema_div = ema_sums.divisors();
-    let mut maxes = ColumnFold::new(n);
+    for (j, m) in ema_max.iter_mut().enumerate() {
+        *m = ema_div.divide(u16::try_from(j).unwrap_or(u16::MAX), *m);
+    }
+    let max_div = ema_sums.divisors_of(&ema_max);
     let mut dividends = vec![ZERO; n];
+    let mut stored = Vec::with_capacity(n);
     for (i, dividend) in dividends.iter_mut().enumerate() {
-        let range = ema_bonds.row_range(i);
-        let (cols, vals) = ema_bonds.entries_mut();
-        let (Some(cols), Some(vals)) = (cols.get(range.clone()), vals.get_mut(range)) else {
-            continue;
-        };
+        let (cols, vals) = ema_bonds.row(i);
+        let permitted = new_permit.get(i).copied().unwrap_or(false);
+        let mut row = Vec::with_capacity(if permitted { cols.len() } else { 0 });
         let mut acc = ZERO;
-        for (&j, v) in cols.iter().zip(vals.iter_mut()) {
-            *v = ema_div.divide(j, *v);
-            maxes.max(j, *v);
+        for (&j, &v) in cols.iter().zip(vals) {
+            let normalized = ema_div.divide(j, v);
             let inc = incentive.get(usize::from(j)).copied().unwrap_or(ZERO);
-            acc = add(acc, mul(inc, *v));
+            acc = add(acc, mul(inc, normalized));
+            if permitted {
+                row.push((j, proportion_to_u16(max_div.divide(j, normalized))));
+            }
         }
         *dividend = acc;
+        stored.push(row);
     }
-    ema_bonds.divide_cols(&maxes.divisors());
-    (ema_bonds, dividends)
+    (stored, dividends)
 }
 
 /// The fixed EMA alpha `1 − bonds_moving_average / 10^6`.

@@ -119,7 +119,8 @@ impl Divisor {
             let n = (ux << self.up) >> self.down;
             let t1 = ((u128::from(self.magic) * u128::from(n)) >> 64) as u64;
             let q = (t1 + ((n - t1) >> self.shift1)) >> self.shift2;
-            return i64::try_from(q).ok().map(I32F32::from_bits);
+            // A quotient of 2^63 or more overflows 32.32.
+            return (q <= i64::MAX as u64).then_some(I32F32::from_bits(q as i64));
         }
         self.slow_div(x)
     }
@@ -144,10 +145,13 @@ impl Divisor {
 #[inline(always)]
 pub fn mul(x: I32F32, y: I32F32) -> I32F32 {
     let product = i128::from(x.to_bits()) * i128::from(y.to_bits());
-    match i64::try_from(product >> 32) {
-        Ok(bits) => I32F32::from_bits(bits),
-        Err(_) if product < 0 => I32F32::min_value(),
-        Err(_) => I32F32::max_value(),
+    let bits = (product >> 32) as i64;
+    if i128::from(bits) == product >> 32 {
+        I32F32::from_bits(bits)
+    } else if product < 0 {
+        I32F32::min_value()
+    } else {
+        I32F32::max_value()
     }
 }
 
@@ -155,7 +159,8 @@ pub fn mul(x: I32F32, y: I32F32) -> I32F32 {
 #[inline(always)]
 pub fn checked_mul(x: I32F32, y: I32F32) -> Option<I32F32> {
     let product = i128::from(x.to_bits()) * i128::from(y.to_bits());
-    i64::try_from(product >> 32).ok().map(I32F32::from_bits)
+    let bits = (product >> 32) as i64;
+    (i128::from(bits) == product >> 32).then_some(I32F32::from_bits(bits))
 }
 
 /// `x + y` saturating (`substrate-fixed`'s branch-free `saturating_add`, as the plain integer one).
@@ -260,7 +265,14 @@ const U16_MAX: Divisor = Divisor::positive((u16::MAX as u64) << 32);
 /// A fixed-point proportion as stored `u16`: `x · 65535`, truncated and saturated.
 #[inline]
 pub fn proportion_to_u16(x: I32F32) -> u16 {
-    mul(x, from_u16(u16::MAX)).saturating_to_num::<u16>()
+    // `saturating_to_num::<u16>` of the product, on raw bits: negative → 0, else the integer
+    // part capped at 65535.
+    let bits = mul(x, from_u16(u16::MAX)).to_bits();
+    if bits < 0 {
+        0
+    } else {
+        u16::try_from(bits >> 32).unwrap_or(u16::MAX)
+    }
 }
 
 /// A normalized share of `rao_emission`, in RAO (I96F32 product, truncated and saturated).
@@ -397,6 +409,15 @@ mod tests {
                     .saturating_mul(I96F32::saturating_from_num(rao))
                     .saturating_to_num::<u64>();
                 prop_assert_eq!(share_of(x, rao), theirs);
+            }
+        }
+
+        #[test]
+        fn proportion_to_u16_matches_substrate_fixed(x in any::<i64>(), k in 0u32..63) {
+            for bits in [x, x >> k, (x >> 31).abs(), -(x >> k).abs()] {
+                let x = I32F32::from_bits(bits);
+                let theirs = x.saturating_mul(I32F32::from_num(u16::MAX)).saturating_to_num::<u16>();
+                prop_assert_eq!(proportion_to_u16(x), theirs);
             }
         }
 

@@ -5,7 +5,7 @@
 
 use substrate_fixed::types::I32F32;
 
-use crate::fixed::{Divisor, ZERO, add, safe_div, wrapping_sum};
+use crate::fixed::{Divisor, ZERO, safe_div, wrapping_sum};
 
 /// An `n`-row sparse matrix: row `i` is `cols/vals[offsets[i]..offsets[i + 1]]`.
 #[derive(Clone, Debug, Default)]
@@ -62,18 +62,6 @@ impl Csr {
         }
     }
 
-    /// Row `i` with mutable values.
-    #[inline]
-    pub fn row_mut(&mut self, i: usize) -> (&[u16], &mut [I32F32]) {
-        match (self.offsets.get(i), self.offsets.get(i + 1)) {
-            (Some(&start), Some(&end)) => (
-                self.cols.get(start..end).unwrap_or(&[]),
-                self.vals.get_mut(start..end).unwrap_or(&mut []),
-            ),
-            _ => (&[], &mut []),
-        }
-    }
-
     /// Closes the row being built and divides it by its (wrapping) sum where that sum is
     /// positive (`inplace_row_normalize_sparse`, one row at a time while it is in cache).
     pub fn end_row_normalized(&mut self) {
@@ -87,21 +75,15 @@ impl Csr {
         self.end_row();
     }
 
-    /// Divides each entry by its column's divisor.
-    pub fn divide_cols(&mut self, divisors: &ColumnDivisors) {
-        for (&j, v) in self.cols.iter().zip(self.vals.iter_mut()) {
-            *v = divisors.divide(j, *v);
-        }
-    }
-
     /// All columns and values, row after row.
     pub fn entries(&self) -> (&[u16], &[I32F32]) {
         (&self.cols, &self.vals)
     }
 
-    /// All columns and mutable values, row after row.
-    pub fn entries_mut(&mut self) -> (&[u16], &mut [I32F32]) {
-        (&self.cols, &mut self.vals)
+    /// Row offsets, columns and values for passes that rewrite the matrix in place: row `i`
+    /// spans `offsets[i]..offsets[i + 1]`.
+    pub fn parts_mut(&mut self) -> (&mut [usize], &mut Vec<u16>, &mut Vec<I32F32>) {
+        (&mut self.offsets, &mut self.cols, &mut self.vals)
     }
 
     /// The entry range of row `i` in [`Csr::entries`] (empty for `i` out of range).
@@ -113,81 +95,34 @@ impl Csr {
         }
     }
 
-    /// Replaces each entry `(i, j, v)` by `f(i, j, v)`, in row order, dropping those where it
-    /// returns `None`; the matrix shrinks in place.
-    pub fn retain_map(&mut self, mut f: impl FnMut(usize, u16, I32F32) -> Option<I32F32>) {
-        let mut write = 0;
-        let mut start = 0;
-        for i in 0..self.rows() {
-            let end = self.offsets.get(i + 1).copied().unwrap_or(start);
-            for read in start..end {
-                if let (Some(&j), Some(&v)) = (self.cols.get(read), self.vals.get(read))
-                    && let Some(mapped) = f(i, j, v)
-                {
-                    if let (Some(c), Some(x)) = (self.cols.get_mut(write), self.vals.get_mut(write))
-                    {
-                        *c = j;
-                        *x = mapped;
-                    }
-                    write += 1;
-                }
-            }
-            if let Some(o) = self.offsets.get_mut(i + 1) {
-                *o = write;
-            }
-            start = end;
-        }
-        self.cols.truncate(write);
-        self.vals.truncate(write);
-    }
-
     /// The largest raw value stored (0 when empty).
     pub fn max_bits(&self) -> i64 {
         self.vals.iter().map(|v| v.to_bits()).max().unwrap_or(0)
     }
 }
 
-/// Per-column folds (saturating sums or maxima, starting at 0) with entry counts, for the
-/// column normalisations; entries beyond the column count are ignored.
+/// Per-column saturating sums (starting at 0) with entry counts, for the column
+/// normalisations; entries beyond the column count are ignored.
 pub struct ColumnFold {
-    /// The fold of each column.
-    acc: Vec<I32F32>,
-    /// Entries seen per column.
-    counts: Vec<u32>,
+    /// Raw sum and entries seen, per column (together: one lookup per entry).
+    columns: Vec<(i64, u32)>,
 }
 
 impl ColumnFold {
-    /// Zero folds for `columns` columns.
+    /// Zero sums for `columns` columns.
     pub fn new(columns: usize) -> Self {
         Self {
-            acc: vec![ZERO; columns],
-            counts: vec![0; columns],
+            columns: vec![(0, 0); columns],
         }
     }
 
     /// Adds `v` to column `j`'s saturating sum (the reference's column sums).
     #[inline(always)]
     pub fn add(&mut self, j: u16, v: I32F32) {
-        if let (Some(a), Some(c)) = (
-            self.acc.get_mut(usize::from(j)),
-            self.counts.get_mut(usize::from(j)),
-        ) {
-            *a = add(*a, v);
-            *c = c.saturating_add(1);
-        }
-    }
-
-    /// Raises column `j`'s maximum to `v`.
-    #[inline(always)]
-    pub fn max(&mut self, j: u16, v: I32F32) {
-        if let (Some(a), Some(c)) = (
-            self.acc.get_mut(usize::from(j)),
-            self.counts.get_mut(usize::from(j)),
-        ) {
-            if *a < v {
-                *a = v;
-            }
-            *c = c.saturating_add(1);
+        if let Some((sum, count)) = self.columns.get_mut(usize::from(j)) {
+            *sum = sum.saturating_add(v.to_bits());
+            // At most one entry per row and at most 2^16 rows: no overflow.
+            *count += 1;
         }
     }
 
@@ -195,20 +130,35 @@ impl ColumnFold {
     /// where it is zero), prepared only for columns with enough entries to repay it.
     pub fn divisors(&self) -> ColumnDivisors {
         ColumnDivisors(
-            self.acc
+            self.columns
                 .iter()
-                .zip(&self.counts)
-                .map(|(&d, &count)| {
-                    if d == ZERO {
-                        Divisor::ONE
-                    } else if count >= PREPARED_DIVISION_MIN {
-                        Divisor::new(d)
-                    } else {
-                        Divisor::slow(d)
-                    }
-                })
+                .map(|&(sum, count)| divisor_for(I32F32::from_bits(sum), count))
                 .collect(),
         )
+    }
+
+    /// [`ColumnFold::divisors`] for other per-column values over the same entries (such as
+    /// column maxima derived from these sums).
+    pub fn divisors_of(&self, values: &[I32F32]) -> ColumnDivisors {
+        ColumnDivisors(
+            values
+                .iter()
+                .zip(&self.columns)
+                .map(|(&d, &(_, count))| divisor_for(d, count))
+                .collect(),
+        )
+    }
+}
+
+/// Division by `d` where it is non-zero (by one, which keeps every value, where it is zero),
+/// prepared only when `count` entries repay the preparation.
+fn divisor_for(d: I32F32, count: u32) -> Divisor {
+    if d == ZERO {
+        Divisor::ONE
+    } else if count >= PREPARED_DIVISION_MIN {
+        Divisor::new(d)
+    } else {
+        Divisor::slow(d)
     }
 }
 
