@@ -820,77 +820,83 @@ fn classic_bonds(
     let alpha = moving_average_alpha(input.bonds_moving_average);
     let one_minus_alpha = ONE.saturating_sub(alpha);
 
-    // Stored bonds, with their column sums.
-    let bonds = load_bonds(input, last_tempo, from_u16);
+    // Column sums of the stored bonds still standing (pairs to uids `>= n` or registered
+    // since the last epoch are dropped); the bonds are read from the input as they are merged.
+    let registered = &input.block_at_registration;
+    let standing = |j: u16| {
+        registered
+            .get(usize::from(j))
+            .is_some_and(|&r| last_tempo > r)
+    };
     let mut bond_sums = ColumnFold::new(n);
-    let (bcols, bvals) = bonds.entries();
-    for (&j, &v) in bcols.iter().zip(bvals) {
-        bond_sums.add(j, v);
+    let mut bond_count = 0;
+    for row in &input.bonds {
+        for &(j, b) in row {
+            if standing(j) {
+                bond_sums.add(j, from_u16(b));
+                bond_count += 1;
+            }
+        }
     }
     let bond_div = bond_sums.divisors();
     let delta_div = delta_sums.divisors();
 
     // EMA of the normalised delta and bonds over the union of both rows, positive values kept,
-    // with column sums and maxima.
-    let mut ema_bonds = Csr::with_capacity(n, delta.nnz().max(bonds.nnz()));
+    // with column sums and maxima. Column numbers are widened to `u32` so that `END` can mark
+    // an exhausted row.
+    const END: u32 = 1 << 16;
+    let mut ema_bonds = Csr::with_capacity(n, delta.nnz().max(bond_count));
     let mut ema_sums = ColumnFold::new(n);
     let mut ema_max = vec![ZERO; n];
-    let mut keep = |ema_bonds: &mut Csr, j: u16, acc: I32F32| {
-        if acc.to_bits() > 0 {
-            ema_bonds.push(j, acc);
-            ema_sums.add(j, acc);
-            if let Some(m) = ema_max.get_mut(usize::from(j))
-                && m.to_bits() < acc.to_bits()
-            {
-                *m = acc;
-            }
-        }
-    };
-    for i in 0..n {
-        let (ncols, nvals) = delta.row(i);
-        let (ocols, ovals) = bonds.row(i);
-        if ncols == ocols {
-            // Same pairs on both sides (the dense case): no merge.
-            for ((&j, &d), &o) in ncols.iter().zip(nvals).zip(ovals) {
-                let d = delta_div.divide(j, d);
-                let o = bond_div.divide(j, o);
-                keep(
-                    &mut ema_bonds,
-                    j,
-                    add(mul(alpha, d), mul(one_minus_alpha, o)),
-                );
-            }
-            ema_bonds.end_row();
-            continue;
-        }
+    let no_bonds: &[(u16, u16)] = &[];
+    for (i, brow) in (0..n).zip(
+        input
+            .bonds
+            .iter()
+            .map(Vec::as_slice)
+            .chain(std::iter::repeat(no_bonds)),
+    ) {
+        let (dcols, dvals) = delta.row(i);
         let (mut a, mut b) = (0, 0);
         loop {
-            let (j, acc) = match (ncols.get(a), ocols.get(b)) {
-                (None, None) => break,
-                (Some(&x), Some(&y)) if x == y => {
-                    let d = delta_div.divide(x, nvals.get(a).copied().unwrap_or(ZERO));
-                    let o = bond_div.divide(y, ovals.get(b).copied().unwrap_or(ZERO));
+            let x = dcols.get(a).map_or(END, |&j| u32::from(j));
+            let (y, bond) = brow.get(b).map_or((END, 0), |&(j, v)| (u32::from(j), v));
+            let (j, acc) = if x < y {
+                let d = delta_div.divide_at(x, dvals.get(a).copied().unwrap_or(ZERO));
+                a += 1;
+                (x, mul(alpha, d))
+            } else if y == END {
+                break;
+            } else {
+                b += 1;
+                let new = if x == y {
+                    let d = delta_div.divide_at(x, dvals.get(a).copied().unwrap_or(ZERO));
                     a += 1;
-                    b += 1;
-                    (x, add(mul(alpha, d), mul(one_minus_alpha, o)))
-                }
-                (Some(&x), Some(&y)) if x > y => {
-                    let o = bond_div.divide(y, ovals.get(b).copied().unwrap_or(ZERO));
-                    b += 1;
-                    (y, mul(one_minus_alpha, o))
-                }
-                (Some(&x), _) => {
-                    let d = delta_div.divide(x, nvals.get(a).copied().unwrap_or(ZERO));
-                    a += 1;
-                    (x, mul(alpha, d))
-                }
-                (None, Some(&y)) => {
-                    let o = bond_div.divide(y, ovals.get(b).copied().unwrap_or(ZERO));
-                    b += 1;
-                    (y, mul(one_minus_alpha, o))
+                    mul(alpha, d)
+                } else {
+                    ZERO
+                };
+                let Ok(j) = u16::try_from(y) else { break };
+                if !standing(j) {
+                    if x != y {
+                        continue;
+                    }
+                    (y, new)
+                } else {
+                    let o = bond_div.divide_at(y, from_u16(bond));
+                    (y, add(new, mul(one_minus_alpha, o)))
                 }
             };
-            keep(&mut ema_bonds, j, acc);
+            if acc.to_bits() > 0 {
+                let j = u16::try_from(j).unwrap_or(u16::MAX);
+                ema_bonds.push(j, acc);
+                ema_sums.add(j, acc);
+                if let Some(m) = ema_max.get_mut(usize::from(j))
+                    && m.to_bits() < acc.to_bits()
+                {
+                    *m = acc;
+                }
+            }
         }
         ema_bonds.end_row();
     }

@@ -146,7 +146,8 @@ impl Divisor {
 pub fn mul(x: I32F32, y: I32F32) -> I32F32 {
     let product = i128::from(x.to_bits()) * i128::from(y.to_bits());
     let bits = (product >> 32) as i64;
-    if i128::from(bits) == product >> 32 {
+    // `product >> 32` fits in 64 bits when bits 95..127 of the product all equal bit 95.
+    if (product >> 95) as i64 == bits >> 63 {
         I32F32::from_bits(bits)
     } else if product < 0 {
         I32F32::min_value()
@@ -160,7 +161,7 @@ pub fn mul(x: I32F32, y: I32F32) -> I32F32 {
 pub fn checked_mul(x: I32F32, y: I32F32) -> Option<I32F32> {
     let product = i128::from(x.to_bits()) * i128::from(y.to_bits());
     let bits = (product >> 32) as i64;
-    (i128::from(bits) == product >> 32).then_some(I32F32::from_bits(bits))
+    ((product >> 95) as i64 == bits >> 63).then_some(I32F32::from_bits(bits))
 }
 
 /// `x + y` saturating (`substrate-fixed`'s branch-free `saturating_add`, as the plain integer one).

@@ -166,6 +166,15 @@ fn divisor_for(d: I32F32, count: u32) -> Divisor {
 pub struct ColumnDivisors(Vec<Divisor>);
 
 impl ColumnDivisors {
+    /// [`ColumnDivisors::divide`] for a column number widened to `u32`.
+    #[inline(always)]
+    pub fn divide_at(&self, j: u32, v: I32F32) -> I32F32 {
+        match self.0.get(j as usize) {
+            Some(d) => d.safe_div(v),
+            None => v,
+        }
+    }
+
     /// `v` divided by column `j`'s divisor (unchanged for a zero fold or `j` out of range).
     #[inline(always)]
     pub fn divide(&self, j: u16, v: I32F32) -> I32F32 {
