@@ -10,8 +10,9 @@ use std::cmp::Ordering;
 use substrate_fixed::types::{I32F32, I64F64};
 
 use crate::fixed::{
-    LiquidAlpha, ONE, ZERO, add, checked_mul, from_u16, mul, normalize, normalize_using_sum,
-    proportion_to_u16, safe_div_64, share_of, sub, u16_proportion, wrapping_sum,
+    LiquidAlpha, ONE, ZERO, add, checked_mul, from_u16, mul, mul_unit, normalize,
+    normalize_using_sum, proportion_to_u16, safe_div_64, share_of, sub, u16_proportion,
+    unit_to_u16, wrapping_sum,
 };
 use crate::sparse::{ColumnFold, Csr};
 use crate::{EpochError, EpochInput, EpochOutput, SparseRow, validate};
@@ -354,8 +355,9 @@ fn weighted_median_keyed<K: MedianKey>(
     let minority = I32F32::from_bits(stake_sum).saturating_sub(kappa).to_bits();
 
     // Transpose the voters' positive entries into per-column key lists, a block of columns at a
-    // time so that the keys being written and sorted stay in cache; rows are sorted by column,
-    // so each voter's cursor only moves forward.
+    // time so that the keys being written and sorted stay in cache: each column of the block
+    // has a slot for every voter. Rows are sorted by column, so each voter's cursor only moves
+    // forward.
     let mut cursors: Vec<(usize, usize)> = active_stake
         .iter()
         .enumerate()
@@ -367,67 +369,39 @@ fn weighted_median_keyed<K: MedianKey>(
         .collect();
     let (cols, vals) = weights.entries();
     let stake_of = |key: K| use_stake.get(key.voter()).map_or(0, |s| s.to_bits());
-    let mut counts = [0usize; MEDIAN_BLOCK + 1];
-    let mut fill = [0usize; MEDIAN_BLOCK];
-    let mut keys: Vec<K> = Vec::new();
-    for (block, medians) in median.chunks_mut(MEDIAN_BLOCK).enumerate() {
-        let block_start = block * MEDIAN_BLOCK;
-        let block_end = block_start + medians.len();
-        counts.fill(0);
-        for &(start, end) in &cursors {
-            for (&j, &w) in cols
-                .get(start..end)
-                .unwrap_or(&[])
-                .iter()
-                .zip(vals.get(start..end).unwrap_or(&[]))
-            {
-                if usize::from(j) >= block_end {
-                    break;
-                }
-                if w > ZERO
-                    && let Some(c) = counts.get_mut(usize::from(j) - block_start + 1)
-                {
-                    *c += 1;
-                }
-            }
-        }
-        for c in 0..MEDIAN_BLOCK {
-            let prev = counts.get(c).copied().unwrap_or(0);
-            if let Some(next) = counts.get_mut(c + 1) {
-                *next += prev;
-            }
-        }
-        if let Some(f) = counts.get(..MEDIAN_BLOCK) {
-            fill.copy_from_slice(f);
-        }
-        keys.clear();
-        keys.resize(counts.get(MEDIAN_BLOCK).copied().unwrap_or(0), K::default());
+    let block = (MEDIAN_BLOCK_KEYS / voters).clamp(1, MEDIAN_BLOCK_COLUMNS);
+    let mut keys: Vec<K> = vec![K::default(); block * voters];
+    let mut fill = vec![0usize; block];
+    for (b, medians) in median.chunks_mut(block).enumerate() {
+        let block_start = b * block;
+        fill.fill(0);
         for (voter, (start, end)) in cursors.iter_mut().enumerate() {
-            for (&j, &w) in cols
+            let row = cols
                 .get(*start..*end)
                 .unwrap_or(&[])
                 .iter()
-                .zip(vals.get(*start..*end).unwrap_or(&[]))
-            {
-                if usize::from(j) >= block_end {
+                .zip(vals.get(*start..*end).unwrap_or(&[]));
+            for (&j, &w) in row {
+                let Some(slot) = usize::from(j).checked_sub(block_start) else {
+                    *start += 1;
+                    continue;
+                };
+                if slot >= medians.len() {
                     break;
                 }
-                if w > ZERO
-                    && let Some(pos) = fill.get_mut(usize::from(j) - block_start)
-                {
-                    if let Some(e) = keys.get_mut(*pos) {
-                        *e = K::new(w, voter);
-                    }
-                    *pos += 1;
-                }
                 *start += 1;
+                if w.to_bits() > 0
+                    && let Some(f) = fill.get_mut(slot)
+                {
+                    if let Some(k) = keys.get_mut(slot * voters + *f) {
+                        *k = K::new(w, voter);
+                    }
+                    *f += 1;
+                }
             }
         }
-
-        for (c, med) in medians.iter_mut().enumerate() {
-            let start = counts.get(c).copied().unwrap_or(0);
-            let end = counts.get(c + 1).copied().unwrap_or(start);
-            if let Some(column) = keys.get_mut(start..end) {
+        for ((c, med), &len) in medians.iter_mut().enumerate().zip(&fill) {
+            if let Some(column) = keys.get_mut(c * voters..c * voters + len) {
                 *med = column_median(column, voters, stake_sum, minority, stake_of);
             }
         }
@@ -435,8 +409,12 @@ fn weighted_median_keyed<K: MedianKey>(
     median
 }
 
-/// Columns per block of [`weighted_median_keyed`]'s transpose.
-const MEDIAN_BLOCK: usize = 32;
+/// Keys held at once by [`weighted_median_keyed`]'s transpose (32 KiB of narrow keys, so they
+/// stay in the first-level cache).
+const MEDIAN_BLOCK_KEYS: usize = 4096;
+
+/// Most columns per block of the transpose.
+const MEDIAN_BLOCK_COLUMNS: usize = 32;
 
 /// One column's weighted median from the keys of its positive scores (reordered here); voters
 /// without a key score 0.
@@ -499,16 +477,23 @@ fn first_crossing<K: MedianKey>(
         };
         part.swap(pivot_at, last);
         let pivot = *part.get(last)?;
+        // Branch-free partition: every key is swapped to the end of the "below" run and the
+        // run grows only when the key is below the pivot (no mispredicted branches).
         let mut below_count = 0;
         let mut below = 0i64;
         for idx in 0..last {
-            if let Some(&key) = part.get(idx)
-                && key < pivot
-            {
-                part.swap(below_count, idx);
-                below += stake_of(key);
-                below_count += 1;
+            let (Some(&key), Some(&first_above)) = (part.get(idx), part.get(below_count)) else {
+                break;
+            };
+            let less = key < pivot;
+            if let Some(slot) = part.get_mut(idx) {
+                *slot = first_above;
             }
+            if let Some(slot) = part.get_mut(below_count) {
+                *slot = key;
+            }
+            below += stake_of(key) & -i64::from(less);
+            below_count += usize::from(less);
         }
         part.swap(below_count, last);
         if below > target {
@@ -816,6 +801,37 @@ fn classic_bonds(
     new_permit: &[bool],
     last_tempo: u64,
 ) -> (Vec<SparseRow>, Vec<I32F32>) {
+    let alpha = moving_average_alpha(input.bonds_moving_average);
+    // Normalised bonds and delta lie in [0, 1]; with alpha and every incentive there too, and
+    // the incentives summing to at most 1, every product below is one of two proportions.
+    let unit = |x: I32F32| (0..=ONE.to_bits()).contains(&x.to_bits());
+    let incentive_total = incentive.iter().try_fold(0i64, |acc, &x| {
+        unit(x).then(|| acc.saturating_add(x.to_bits()))
+    });
+    if unit(alpha) && incentive_total.is_some_and(|t| t <= ONE.to_bits()) {
+        classic_bonds_with::<true>(input, delta, delta_sums, incentive, new_permit, last_tempo)
+    } else {
+        classic_bonds_with::<false>(input, delta, delta_sums, incentive, new_permit, last_tempo)
+    }
+}
+
+/// [`classic_bonds`], with products of proportions ([`mul_unit`]) when `UNIT`.
+fn classic_bonds_with<const UNIT: bool>(
+    input: &EpochInput,
+    delta: &Csr,
+    delta_sums: &ColumnFold,
+    incentive: &[I32F32],
+    new_permit: &[bool],
+    last_tempo: u64,
+) -> (Vec<SparseRow>, Vec<I32F32>) {
+    let product = |x: I32F32, y: I32F32| if UNIT { mul_unit(x, y) } else { mul(x, y) };
+    let to_u16 = |x: I32F32| {
+        if UNIT {
+            unit_to_u16(x)
+        } else {
+            proportion_to_u16(x)
+        }
+    };
     let n = usize::from(input.n);
     let alpha = moving_average_alpha(input.bonds_moving_average);
     let one_minus_alpha = ONE.saturating_sub(alpha);
@@ -864,7 +880,7 @@ fn classic_bonds(
             let (j, acc) = if x < y {
                 let d = delta_div.divide_at(x, dvals.get(a).copied().unwrap_or(ZERO));
                 a += 1;
-                (x, mul(alpha, d))
+                (x, product(alpha, d))
             } else if y == END {
                 break;
             } else {
@@ -872,7 +888,7 @@ fn classic_bonds(
                 let new = if x == y {
                     let d = delta_div.divide_at(x, dvals.get(a).copied().unwrap_or(ZERO));
                     a += 1;
-                    mul(alpha, d)
+                    product(alpha, d)
                 } else {
                     ZERO
                 };
@@ -884,7 +900,7 @@ fn classic_bonds(
                     (y, new)
                 } else {
                     let o = bond_div.divide_at(y, from_u16(bond));
-                    (y, add(new, mul(one_minus_alpha, o)))
+                    (y, add(new, product(one_minus_alpha, o)))
                 }
             };
             if acc.to_bits() > 0 {
@@ -917,9 +933,9 @@ fn classic_bonds(
         for (&j, &v) in cols.iter().zip(vals) {
             let normalized = ema_div.divide(j, v);
             let inc = incentive.get(usize::from(j)).copied().unwrap_or(ZERO);
-            acc = add(acc, mul(inc, normalized));
+            acc = add(acc, product(inc, normalized));
             if permitted {
-                row.push((j, proportion_to_u16(max_div.divide(j, normalized))));
+                row.push((j, to_u16(max_div.divide(j, normalized))));
             }
         }
         *dividend = acc;
@@ -1002,7 +1018,7 @@ mod tests {
     proptest::proptest! {
         #[test]
         fn closed_form_median_equals_quickselect(
-            (n, rows) in (1usize..3 * MEDIAN_BLOCK).prop_flat_map(|n| (
+            (n, rows) in (1usize..3 * MEDIAN_BLOCK_COLUMNS).prop_flat_map(|n| (
                 proptest::strategy::Just(n),
                 proptest::collection::vec(
                     (0u64..1000, proptest::collection::vec(0u16..6, n)), 1..80),
