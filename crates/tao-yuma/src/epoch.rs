@@ -235,23 +235,27 @@ fn top_k_nonzero(values: &[I32F32], k: usize) -> Vec<bool> {
 fn masked_weights(input: &EpochInput, permit: &[bool], owner: Option<usize>) -> Csr {
     let n = usize::from(input.n);
     let nnz: usize = input.weights.iter().map(Vec::len).sum();
+    let registered = &input.block_at_registration;
     let mut w = Csr::with_capacity(n, nnz);
     for (i, row) in input.weights.iter().enumerate() {
-        if permit.get(i).copied().unwrap_or(false) {
-            let updated = input.last_update.get(i).copied().unwrap_or(0);
-            for &(j, value) in row {
-                let ju = usize::from(j);
-                if ju >= n || (ju == i && owner != Some(i)) {
-                    continue;
-                }
-                let registered = input.block_at_registration.get(ju).copied().unwrap_or(0);
-                if updated <= registered {
-                    continue;
-                }
+        if !permit.get(i).copied().unwrap_or(false) {
+            w.end_row();
+            continue;
+        }
+        let updated = input.last_update.get(i).copied().unwrap_or(0);
+        // The owner keeps its self-weight; uids >= n have no registration block.
+        let own = if owner == Some(i) { usize::MAX } else { i };
+        let mut sum = 0u64;
+        for &(j, value) in row {
+            let ju = usize::from(j);
+            if ju != own && registered.get(ju).is_some_and(|&r| updated > r) {
                 w.push(j, from_u16(value));
+                sum += u64::from(value);
             }
         }
-        w.end_row_normalized();
+        // At most 65535 values below 2^16: `sum << 32` fits in 64 bits, and as `i64` it is the
+        // reference's wrapping sum of the 32.32 values.
+        w.end_row_divided(I32F32::from_bits((sum << 32) as i64));
     }
     w
 }

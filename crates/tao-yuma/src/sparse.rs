@@ -5,7 +5,7 @@
 
 use substrate_fixed::types::I32F32;
 
-use crate::fixed::{Divisor, ZERO, safe_div, wrapping_sum};
+use crate::fixed::{Divisor, ZERO, safe_div};
 
 /// An `n`-row sparse matrix: row `i` is `cols/vals[offsets[i]..offsets[i + 1]]`.
 #[derive(Clone, Debug, Default)]
@@ -62,15 +62,14 @@ impl Csr {
         }
     }
 
-    /// Closes the row being built and divides it by its (wrapping) sum where that sum is
+    /// Closes the row being built and divides it by `sum`, its (wrapping) sum, where that is
     /// positive (`inplace_row_normalize_sparse`, one row at a time while it is in cache).
-    pub fn end_row_normalized(&mut self) {
+    pub fn end_row_divided(&mut self, sum: I32F32) {
         let start = self.offsets.last().copied().unwrap_or(0);
-        if let Some(vals) = self.vals.get_mut(start..) {
-            let sum = wrapping_sum(vals.iter().copied());
-            if sum > ZERO {
-                divide_all(vals, sum);
-            }
+        if sum > ZERO
+            && let Some(vals) = self.vals.get_mut(start..)
+        {
+            divide_all(vals, sum);
         }
         self.end_row();
     }
