@@ -445,6 +445,10 @@ impl LiquidAlpha {
                 filled = 0;
             }
         }
+        // Lanes left over from the previous group would only keep the series running longer.
+        if let Some(stale) = exponents.get_mut(filled..) {
+            stale.fill(ZERO);
+        }
         self.finish(values, positions.get(..filled).unwrap_or(&[]), exponents);
     }
 
