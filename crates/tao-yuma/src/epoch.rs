@@ -684,9 +684,15 @@ fn ema(new: &Csr, old: &Csr, alpha: I32F32) -> Csr {
 }
 
 /// Liquid-alpha EMA (`mat_ema_alpha_sparse` with `compute_liquid_alpha_values_sparse`): only
-/// pairs present in the weights-for-bonds row survive, each with its own alpha.
+/// pairs present in the weights-for-bonds row survive, each with its own alpha. The alphas of a
+/// block of whole rows are evaluated together (see [`LiquidAlpha::alphas`]) before the EMA.
 fn ema_liquid(new: &Csr, old: &Csr, consensus: &[I32F32], la: &LiquidAlpha) -> Csr {
+    /// Entries gathered per block: enough to fill the alpha lanes, few enough to stay in cache.
+    const BLOCK: usize = 1024;
     let mut out = Csr::with_capacity(new.rows(), new.nnz());
+    let mut bonds = Vec::with_capacity(BLOCK.min(new.nnz()));
+    let mut alphas = Vec::with_capacity(BLOCK.min(new.nnz()));
+    let mut first = 0;
     for i in 0..new.rows() {
         let (ncols, nvals) = new.row(i);
         let (ocols, ovals) = old.row(i);
@@ -695,25 +701,39 @@ fn ema_liquid(new: &Csr, old: &Csr, consensus: &[I32F32], la: &LiquidAlpha) -> C
             while ocols.get(b).is_some_and(|&oj| oj < j) {
                 b += 1;
             }
-            let (bond, decayed_from) = if ocols.get(b) == Some(&j) {
-                (ovals.get(b).copied().unwrap_or(ZERO), true)
-            } else {
-                (ZERO, false)
-            };
-            let c = consensus.get(usize::from(j)).copied().unwrap_or(ZERO);
-            let alpha = la.alpha(c, w, bond);
-            let decayed = if decayed_from {
-                mul(ONE.saturating_sub(alpha), bond)
+            // A missing bond is 0, whose decayed part `(1 − alpha) · 0` is 0 as well.
+            let bond = if ocols.get(b) == Some(&j) {
+                ovals.get(b).copied().unwrap_or(ZERO)
             } else {
                 ZERO
             };
-            let inc = mul(alpha, w).max(ZERO);
-            let val = add(decayed, inc).min(ONE);
-            if val > ZERO {
-                out.push(j, val);
-            }
+            let c = consensus.get(usize::from(j)).copied().unwrap_or(ZERO);
+            bonds.push(bond);
+            alphas.push(LiquidAlpha::diff(c, w, bond));
         }
-        out.end_row();
+        if alphas.len() < BLOCK && i + 1 < new.rows() {
+            continue;
+        }
+        la.alphas(&mut alphas);
+        let mut entries = bonds.iter().zip(&alphas);
+        for r in first..=i {
+            let (ncols, nvals) = new.row(r);
+            for (&j, &w) in ncols.iter().zip(nvals) {
+                let Some((&bond, &alpha)) = entries.next() else {
+                    break;
+                };
+                let decayed = mul(ONE.saturating_sub(alpha), bond);
+                let inc = mul(alpha, w).max(ZERO);
+                let val = add(decayed, inc).min(ONE);
+                if val > ZERO {
+                    out.push(j, val);
+                }
+            }
+            out.end_row();
+        }
+        bonds.clear();
+        alphas.clear();
+        first = i + 1;
     }
     out
 }
