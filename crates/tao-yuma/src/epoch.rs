@@ -220,10 +220,14 @@ fn top_k_nonzero(values: &[I32F32], k: usize) -> Vec<bool> {
     if len < k {
         return result;
     }
-    // (value, index) pairs are distinct, so an unstable sort orders them as the stable one.
-    let mut keyed: Vec<(I32F32, usize)> = values.iter().copied().zip(0..).collect();
-    keyed.sort_unstable();
-    for &(_, i) in keyed.iter().take(len - k) {
+    // (value, index) pairs are distinct, so the `len - k` smallest of them are the ones the
+    // stable sort puts first; selecting them is enough.
+    let mut keyed: Vec<(i64, usize)> = values.iter().map(|v| v.to_bits()).zip(0..).collect();
+    let dropped = len - k;
+    if dropped < len {
+        keyed.select_nth_unstable(dropped);
+    }
+    for &(_, i) in keyed.get(..dropped).unwrap_or(&[]) {
         if let Some(r) = result.get_mut(i) {
             *r = false;
         }
