@@ -4,8 +4,8 @@
 //! application consensus drives ([`application`]), the wiring of commonware's simplex
 //! consensus (ed25519 scheme) with marshal and archive storage ([`engine`]), the adapter that
 //! runs tao-runtime behind consensus with its overlays, indexes and [`mempool`] ([`state`]),
-//! JSON-RPC and metrics ([`rpc`], [`metrics`]), one node process (validator or follower) with authenticated p2p
-//! ([`network`]), dev mode ([`dev`]) and the multi-validator localnet ([`localnet`]). It must not define
+//! JSON-RPC and metrics ([`rpc`], [`metrics`]), transaction gossip between nodes ([`gossip`]),
+//! one node process (validator or follower) with authenticated p2p ([`network`]), dev mode ([`dev`]) and the multi-validator localnet ([`localnet`]). It must not define
 //! transaction semantics, state layout or fees (tao-runtime's job: the node only calls
 //! `apply_block`, `validate_transaction` and the read API) and is the only crate that depends
 //! on the commonware engine.
@@ -24,6 +24,7 @@ pub mod block;
 pub mod dev;
 pub mod engine;
 pub mod executor;
+pub mod gossip;
 pub mod localnet;
 pub mod mempool;
 pub mod metrics;

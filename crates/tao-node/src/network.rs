@@ -19,7 +19,7 @@ use std::{
 
 use commonware_cryptography::{ChaCha20Poly1305, Digestible as _, Signer as _, ed25519};
 use commonware_p2p::{AddressableManager as _, AddressableTrackedPeers, authenticated::lookup};
-use commonware_runtime::{Runner as _, Supervisor as _, tokio};
+use commonware_runtime::{Runner as _, Spawner as _, Supervisor as _, tokio};
 use commonware_stream::{
     cups::{self, Cups},
     sake::{self, Sake},
@@ -30,6 +30,7 @@ use crate::{
     Error,
     application::{Finalized, FinalizedHook},
     engine::{self, CHANNEL_QUOTA, Channels, MAX_MESSAGE_SIZE},
+    gossip,
     metrics::Metrics,
     rpc::{self, RpcContext},
     state::RuntimeExecutor,
@@ -75,6 +76,8 @@ pub fn run(config: NodeConfig) -> Result<(), Error> {
     })?;
     let me = config.signer.public_key();
     let keys: Vec<ed25519::PublicKey> = config.validators.iter().map(|(k, _)| k.clone()).collect();
+    let gossip_peers: Vec<ed25519::PublicKey> =
+        keys.iter().filter(|k| **k != me).cloned().collect();
     if config.voting && !keys.contains(&me) {
         return Err(Error::NotAValidator(Box::new(me)));
     }
@@ -156,7 +159,22 @@ pub fn run(config: NodeConfig) -> Result<(), Error> {
             broadcast: register(engine::CHANNEL_BROADCAST),
             backfill: register(engine::CHANNEL_BACKFILL),
         };
+        let (gossip_sender, gossip_receiver) =
+            network.register(gossip::CHANNEL_TRANSACTIONS, CHANNEL_QUOTA);
         let _network = network.start();
+        // Transactions admitted through this node's RPC go to every other validator.
+        let (outbox, queue) = gossip::outbox();
+        if !gossip_peers.is_empty() {
+            executor.set_gossip(outbox);
+        }
+        context
+            .child("gossip_send")
+            .spawn(move |_| gossip::send_loop(gossip_sender, queue, gossip_peers));
+        let gossiped = executor.clone();
+        context
+            .child("gossip_receive")
+            .dedicated()
+            .spawn(move |_| gossip::receive_loop(gossip_receiver, gossiped));
         let node = engine::start(
             context.child("node"),
             engine::Config {

@@ -21,7 +21,7 @@
 
 use std::{
     collections::{BTreeMap, HashMap},
-    sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard},
+    sync::{Arc, Mutex, MutexGuard, OnceLock, RwLock, RwLockReadGuard, RwLockWriteGuard},
 };
 
 use bytes::Bytes;
@@ -36,6 +36,7 @@ use tokio::sync::broadcast;
 use crate::{
     block::{Block, Header, MAX_TRANSACTIONS, MAX_TRANSACTIONS_BYTES, transactions_root},
     executor::{BlockEnv, Executor},
+    gossip::Outbox,
     mempool::{Mempool, MempoolConfig, MempoolError},
 };
 
@@ -254,6 +255,9 @@ pub struct RuntimeExecutor {
     genesis_root: Digest,
     genesis_hash: Hash,
     finalized_tx: broadcast::Sender<FinalizedBlock>,
+    /// Where transactions admitted through [`RuntimeExecutor::submit`] and
+    /// [`RuntimeExecutor::submit_many`] go to be gossiped, once the network is up.
+    gossip: Arc<OnceLock<Outbox>>,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -337,6 +341,7 @@ impl RuntimeExecutor {
             genesis_root: Digest(root),
             genesis_hash,
             finalized_tx,
+            gossip: Arc::default(),
         })
     }
 
@@ -413,19 +418,47 @@ impl RuntimeExecutor {
     /// transaction in the mempool carries a valid signature, so executing a block checks the
     /// signatures of only the transactions it does not find in the mempool (by the hash of
     /// their exact bytes, see [`tao_runtime::apply_block_with`]).
+    /// An admitted transaction is also gossiped to the other validators.
     pub fn submit(&self, bytes: Vec<u8>) -> Result<Hash, MempoolError> {
         let (tx, hash) = self.decode(&bytes)?;
         if !tx.verify() {
             return Err(bad_signature(&tx));
         }
+        let gossip = self.gossip.get();
+        let copy = gossip.map(|_| bytes.clone());
         let inner = read(&self.inner);
-        Self::admit(&inner, &mut lock(&self.mempool), tx, hash, bytes)
+        let admitted = Self::admit(&inner, &mut lock(&self.mempool), tx, hash, bytes);
+        if let (Ok(_), Some(gossip), Some(copy)) = (&admitted, gossip, copy) {
+            gossip.send(copy);
+        }
+        admitted
     }
 
     /// [`RuntimeExecutor::submit`] for many transactions, in order, one result each: their
     /// signatures are verified in one batch (one by one only when the batch fails, to find
     /// the culprits), which costs far less per signature.
     pub fn submit_many(&self, transactions: Vec<Vec<u8>>) -> Vec<Result<Hash, MempoolError>> {
+        self.admit_many(transactions, self.gossip.get())
+    }
+
+    /// Admits transactions gossiped by a peer, checked as [`RuntimeExecutor::submit_many`]
+    /// checks them but not gossiped again; how each fared concerns only its submitter.
+    pub fn receive_gossip(&self, transactions: Vec<Vec<u8>>) {
+        self.admit_many(transactions, None);
+    }
+
+    /// Sends transactions admitted through RPC from now on to `outbox` (once per executor:
+    /// the node's network sets it at start).
+    pub fn set_gossip(&self, outbox: Outbox) {
+        let _ = self.gossip.set(outbox);
+    }
+
+    /// [`RuntimeExecutor::submit_many`], gossiping the admitted transactions to `gossip`.
+    fn admit_many(
+        &self,
+        transactions: Vec<Vec<u8>>,
+        gossip: Option<&Outbox>,
+    ) -> Vec<Result<Hash, MempoolError>> {
         let decoded = verify_signatures(transactions.iter().map(|b| self.decode(b)).collect());
         let inner = read(&self.inner);
         let mut mempool = lock(&self.mempool);
@@ -434,7 +467,12 @@ impl RuntimeExecutor {
             .zip(transactions)
             .map(|(entry, bytes)| {
                 let (tx, hash) = entry?;
-                Self::admit(&inner, &mut mempool, tx, hash, bytes)
+                let copy = gossip.map(|_| bytes.clone());
+                let admitted = Self::admit(&inner, &mut mempool, tx, hash, bytes);
+                if let (Ok(_), Some(gossip), Some(copy)) = (&admitted, gossip, copy) {
+                    gossip.send(copy);
+                }
+                admitted
             })
             .collect()
     }

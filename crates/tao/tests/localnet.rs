@@ -1,5 +1,6 @@
 //! Four real `tao node --chain localnet` validator processes and one follower on 127.0.0.1,
-//! talking over authenticated p2p: they agree on one chain and apply a transfer; one validator
+//! talking over authenticated p2p: they agree on one chain and apply a transfer (also one
+//! submitted to the follower, which reaches the validators by gossip); one validator
 //! is killed with SIGKILL and the other three keep finalizing; restarted on its data directory
 //! it catches up to the head through block sync; the follower, which never votes, keeps up and
 //! every node agrees block for block.
@@ -182,6 +183,20 @@ fn validators_and_a_follower_survive_a_sigkill_and_the_restarted_validator_catch
         let included = info.block_number.unwrap();
         wait_all(&clients, included, Duration::from_secs(30), "transfer").await;
         assert_same_block(&clients, included).await;
+
+        // A transfer submitted to the follower, which never proposes, reaches the validators
+        // by gossip and is finalized.
+        let call = Call::TransferKeepAlive {
+            dest: bob.public(),
+            value: TAO,
+        };
+        let bytes = Transaction::sign(&alice, genesis, nonce + 1, 0, call).encode();
+        let hash = clients[4].submit_transaction(&bytes).await.unwrap();
+        let info = clients[4]
+            .wait_finalized(&hash, Duration::from_secs(30))
+            .await
+            .unwrap();
+        assert_eq!(info.result.as_deref(), Some("applied"), "{:?}", info.error);
 
         // SIGKILL validator 3: the other three are still a quorum and keep finalizing (the
         // follower, index 4, keeps following them).
