@@ -418,20 +418,16 @@ impl RuntimeExecutor {
     /// transaction in the mempool carries a valid signature, so executing a block checks the
     /// signatures of only the transactions it does not find in the mempool (by the hash of
     /// their exact bytes, see [`tao_runtime::apply_block_with`]).
+    ///
     /// An admitted transaction is also gossiped to the other validators.
     pub fn submit(&self, bytes: Vec<u8>) -> Result<Hash, MempoolError> {
         let (tx, hash) = self.decode(&bytes)?;
         if !tx.verify() {
             return Err(bad_signature(&tx));
         }
-        let gossip = self.gossip.get();
-        let copy = gossip.map(|_| bytes.clone());
         let inner = read(&self.inner);
-        let admitted = Self::admit(&inner, &mut lock(&self.mempool), tx, hash, bytes);
-        if let (Ok(_), Some(gossip), Some(copy)) = (&admitted, gossip, copy) {
-            gossip.send(copy);
-        }
-        admitted
+        let mut mempool = lock(&self.mempool);
+        Self::admit_gossiped(&inner, &mut mempool, tx, hash, bytes, self.gossip.get())
     }
 
     /// [`RuntimeExecutor::submit`] for many transactions, in order, one result each: their
@@ -467,14 +463,27 @@ impl RuntimeExecutor {
             .zip(transactions)
             .map(|(entry, bytes)| {
                 let (tx, hash) = entry?;
-                let copy = gossip.map(|_| bytes.clone());
-                let admitted = Self::admit(&inner, &mut mempool, tx, hash, bytes);
-                if let (Ok(_), Some(gossip), Some(copy)) = (&admitted, gossip, copy) {
-                    gossip.send(copy);
-                }
-                admitted
+                Self::admit_gossiped(&inner, &mut mempool, tx, hash, bytes, gossip)
             })
             .collect()
+    }
+
+    /// [`RuntimeExecutor::admit`], then queues the admitted transaction's bytes on `gossip`.
+    fn admit_gossiped(
+        inner: &Inner,
+        mempool: &mut Mempool,
+        tx: Transaction,
+        hash: Hash,
+        bytes: Vec<u8>,
+        gossip: Option<&Outbox>,
+    ) -> Result<Hash, MempoolError> {
+        let Some(gossip) = gossip else {
+            return Self::admit(inner, mempool, tx, hash, bytes);
+        };
+        let copy = bytes.clone();
+        let admitted = Self::admit(inner, mempool, tx, hash, bytes)?;
+        gossip.send(copy);
+        Ok(admitted)
     }
 
     /// Decodes a submitted transaction, checks its chain and hashes its exact bytes.

@@ -815,10 +815,11 @@ fn stored_bonds(bonds: &Csr, new_permit: &[bool]) -> Vec<SparseRow> {
 /// Returns the bonds to store (column max-upscaled, rows of `new_permit` uids only).
 ///
 /// The reference's ten passes (load, normalise the stored bonds, scale the weights by stake,
-/// normalise them, merge, normalise, dividends, max-upscale, convert) run as three: loading
-/// the bonds with their column sums (the delta `W_b ∘ A` and its sums come from [`clip`]), the
-/// merge dividing on the fly with the merged sums and maxima, and one pass normalising,
-/// taking dividends and upscaling into the stored form. The column maximum of the normalised
+/// normalise them, merge, normalise, dividends, max-upscale, convert) run as three: the column
+/// sums of the stored bonds (the delta `W_b ∘ A` and its sums come from [`clip`]), the merge,
+/// reading the stored bonds straight from the input, dividing on the fly and taking the merged
+/// sums and maxima, and one pass normalising, taking dividends and upscaling into the stored
+/// form. The column maximum of the normalised
 /// bonds is the normalised column maximum, because truncating division by a positive divisor
 /// is monotone and no quotient here exceeds 1.
 fn classic_bonds(
@@ -829,14 +830,11 @@ fn classic_bonds(
     new_permit: &[bool],
     last_tempo: u64,
 ) -> (Vec<SparseRow>, Vec<I32F32>) {
+    // Normalised bonds and delta lie in [0, 1]; with alpha and every incentive there too,
+    // every product below is one of two proportions.
+    let unit = |x: &I32F32| (0..=ONE.to_bits()).contains(&x.to_bits());
     let alpha = moving_average_alpha(input.bonds_moving_average);
-    // Normalised bonds and delta lie in [0, 1]; with alpha and every incentive there too, and
-    // the incentives summing to at most 1, every product below is one of two proportions.
-    let unit = |x: I32F32| (0..=ONE.to_bits()).contains(&x.to_bits());
-    let incentive_total = incentive.iter().try_fold(0i64, |acc, &x| {
-        unit(x).then(|| acc.saturating_add(x.to_bits()))
-    });
-    if unit(alpha) && incentive_total.is_some_and(|t| t <= ONE.to_bits()) {
+    if unit(&alpha) && incentive.iter().all(unit) {
         classic_bonds_with::<true>(input, delta, delta_sums, incentive, new_permit, last_tempo)
     } else {
         classic_bonds_with::<false>(input, delta, delta_sums, incentive, new_permit, last_tempo)
