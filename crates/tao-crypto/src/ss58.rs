@@ -39,7 +39,58 @@ pub fn encode(key: &[u8; KEY_LEN], prefix: u16) -> String {
     payload.extend_from_slice(key);
     let sum = checksum(&payload);
     payload.extend_from_slice(&sum);
-    bs58::encode(payload).into_string()
+    base58(&payload)
+}
+
+/// The base58 alphabet (Bitcoin's, which SS58 uses).
+const ALPHABET: &[u8; 58] = b"123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
+
+/// `58^5`, the largest power of 58 below `2^32`: five digits come out of each long division.
+const FIVE_DIGITS: u64 = 58 * 58 * 58 * 58 * 58;
+
+/// Base58 of `input` (each leading zero byte as `1`), the same text as `bs58::encode`, by long
+/// division of 32-bit limbs by `58^5` (by a constant, so without hardware division): every
+/// metagraph answer encodes two addresses per neuron.
+fn base58(input: &[u8]) -> String {
+    let zeros = input.iter().take_while(|&&b| b == 0).count();
+    let rest = input.get(zeros..).unwrap_or(&[]);
+    let mut padded = vec![0u8; (4 - rest.len() % 4) % 4];
+    padded.extend_from_slice(rest);
+    let mut limbs: Vec<u32> = padded
+        .chunks_exact(4)
+        .map(|c| u32::from_be_bytes([c[0], c[1], c[2], c[3]]))
+        .collect();
+    // Digits, least significant first.
+    let mut digits: Vec<u8> = Vec::with_capacity(rest.len() * 138 / 100 + 5);
+    let mut first = 0;
+    while first < limbs.len() {
+        let mut remainder = 0u64;
+        for limb in limbs.iter_mut().skip(first) {
+            let current = (remainder << 32) | u64::from(*limb);
+            // `remainder < 58^5`, so the quotient fits in 32 bits.
+            *limb = (current / FIVE_DIGITS) as u32;
+            remainder = current % FIVE_DIGITS;
+        }
+        for _ in 0..5 {
+            digits.push((remainder % 58) as u8);
+            remainder /= 58;
+        }
+        while limbs.get(first) == Some(&0) {
+            first += 1;
+        }
+    }
+    while digits.last() == Some(&0) {
+        digits.pop();
+    }
+    let mut text = String::with_capacity(zeros + digits.len());
+    text.extend(std::iter::repeat_n('1', zeros));
+    text.extend(
+        digits
+            .iter()
+            .rev()
+            .map(|&d| char::from(ALPHABET[usize::from(d)])),
+    );
+    text
 }
 
 /// Decodes an address with any allowed prefix, returning the key and the prefix.
@@ -146,6 +197,16 @@ mod tests {
     }
 
     proptest! {
+        #[test]
+        fn base58_matches_bs58(
+            bytes in proptest::collection::vec(any::<u8>(), 0..48),
+            zeros in 0usize..4,
+        ) {
+            let mut input = vec![0u8; zeros];
+            input.extend_from_slice(&bytes);
+            prop_assert_eq!(base58(&input), bs58::encode(&input).into_string());
+        }
+
         #[test]
         fn roundtrip(key in any::<[u8; 32]>(), prefix in 0u16..16_384) {
             prop_assume!(prefix != 46 && prefix != 47);

@@ -304,32 +304,49 @@ pub struct Metagraph {
     pub neurons: Vec<NeuronInfo>,
 }
 
-/// The metagraph of `netuid`.
+/// Entry `i` of a column read by `uid_column`, the default where unset.
+fn at<T: Copy + Default>(column: &[Option<T>], i: usize) -> T {
+    column.get(i).copied().flatten().unwrap_or_default()
+}
+
+/// The metagraph of `netuid`. Per-uid items are read a column at a time (one prefix scan
+/// each), the rest per neuron.
 pub fn metagraph(store: &dyn Store, netuid: u16) -> DResult<Metagraph> {
     let s = State::new(store);
     if !s.subnet_exists(netuid)? {
         return Err(DispatchError::SubnetNotExists { netuid });
     }
-    let mut neurons = Vec::new();
-    for uid in 0..s.subnetwork_n(netuid)? {
-        let Some(hotkey) = s.hotkey_of(netuid, uid)? else {
+    let n = s.subnetwork_n(netuid)?;
+    let hotkeys = s.uid_column::<PublicKey>("Subtensor.Keys", netuid, n)?;
+    let registered = s.uid_column::<u64>("Subtensor.BlockAtRegistration", netuid, n)?;
+    let last_update = s.uid_column::<u64>("Subtensor.LastUpdate", netuid, n)?;
+    let permit = s.uid_column::<bool>("Subtensor.ValidatorPermit", netuid, n)?;
+    let emission = s.uid_column::<u64>("Subtensor.Emission", netuid, n)?;
+    let active = s.uid_column::<bool>("Subtensor.Active", netuid, n)?;
+    let consensus = s.uid_column::<u16>("Subtensor.Consensus", netuid, n)?;
+    let incentive = s.uid_column::<u16>("Subtensor.Incentive", netuid, n)?;
+    let dividends = s.uid_column::<u16>("Subtensor.Dividends", netuid, n)?;
+    let trust = s.uid_column::<u16>("Subtensor.ValidatorTrust", netuid, n)?;
+    let mut neurons = Vec::with_capacity(usize::from(n));
+    for (i, (uid, hotkey)) in (0..n).zip(hotkeys).enumerate() {
+        let Some(hotkey) = hotkey else {
             continue;
         };
         neurons.push(NeuronInfo {
             uid,
             hotkey,
             coldkey: s.hotkey_owner(&hotkey)?,
-            block_at_registration: s.uid_get("Subtensor.BlockAtRegistration", netuid, uid)?,
-            last_update: s.uid_get("Subtensor.LastUpdate", netuid, uid)?,
-            validator_permit: s.uid_get("Subtensor.ValidatorPermit", netuid, uid)?,
-            emission: s.uid_get("Subtensor.Emission", netuid, uid)?,
+            block_at_registration: at(&registered, i),
+            last_update: at(&last_update, i),
+            validator_permit: at(&permit, i),
+            emission: at(&emission, i),
             stake: stake::hotkey_alpha(&s, netuid, &hotkey)?,
             stake_weight: coinbase::stake_weight(&s, netuid, &hotkey)?,
-            active: s.uid_get("Subtensor.Active", netuid, uid)?,
-            consensus: s.uid_get("Subtensor.Consensus", netuid, uid)?,
-            incentive: s.uid_get("Subtensor.Incentive", netuid, uid)?,
-            dividends: s.uid_get("Subtensor.Dividends", netuid, uid)?,
-            validator_trust: s.uid_get("Subtensor.ValidatorTrust", netuid, uid)?,
+            active: at(&active, i),
+            consensus: at(&consensus, i),
+            incentive: at(&incentive, i),
+            dividends: at(&dividends, i),
+            validator_trust: at(&trust, i),
             axon: s.get(&hotkey_key("Subtensor.Axons", netuid, &hotkey))?,
             prometheus: s.get(&hotkey_key("Subtensor.Prometheus", netuid, &hotkey))?,
             weights: weights::weights_row(&s, netuid, uid)?,

@@ -183,6 +183,35 @@ impl State<'_> {
         self.get_or_default(&uid_key(item, netuid, uid))
     }
 
+    /// Every uid's value of a per-uid item for uids `0..n` (`None` where unset): one prefix
+    /// scan instead of `n` lookups, for whole-subnet reads such as the metagraph.
+    pub fn uid_column<T: Decode>(
+        &self,
+        item: &str,
+        netuid: u16,
+        n: u16,
+    ) -> DResult<Vec<Option<T>>> {
+        let prefix = Key::item(item).u16(netuid).build();
+        let mut column: Vec<Option<T>> = (0..n).map(|_| None).collect();
+        for (key, value) in self.iter_prefix(&prefix) {
+            let Some(uid) = key
+                .get(prefix.len()..)
+                .and_then(|suffix| <[u8; 2]>::try_from(suffix).ok())
+                .map(u16::from_be_bytes)
+            else {
+                continue;
+            };
+            if let Some(slot) = column.get_mut(usize::from(uid)) {
+                let decoded = T::decode(&value).map_err(|e| DispatchError::CorruptState {
+                    key: String::from_utf8_lossy(&key).into_owned(),
+                    reason: e.to_string(),
+                })?;
+                *slot = Some(decoded);
+            }
+        }
+        Ok(column)
+    }
+
     /// Writes a per-uid value.
     pub fn uid_put<T: Encode>(&mut self, item: &str, netuid: u16, uid: u16, value: &T) {
         self.put(uid_key(item, netuid, uid), value);

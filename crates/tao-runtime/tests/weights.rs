@@ -446,3 +446,71 @@ fn reveal_runs_set_weights_checks() {
     // the failed reveal was rolled back: the commit is still there
     assert_eq!(c.err(&o, reveal), DispatchError::DuplicateUids { uid: 1 });
 }
+
+#[test]
+fn metagraph_columns_equal_the_per_uid_storage() {
+    let (mut c, netuid) = setup(5);
+    c.ok(&bob(), Call::StartCall { netuid });
+    c.sudo_hp(netuid, Hyperparam::SubnetEmissionEnabled, 1);
+    c.sudo_hp(netuid, Hyperparam::MaxAllowedValidators, 3);
+    c.ok(
+        &bob(),
+        Call::AddStake {
+            hotkey: owner().public(),
+            netuid,
+            amount: 100_000_000_000,
+        },
+    );
+    advance_epochs(&mut c, netuid, 1);
+    c.ok(&owner(), sw(netuid, vec![1, 2, 3, 4], vec![5, 1, 9, 2]));
+    advance_epochs(&mut c, netuid, 2);
+    let m = read::metagraph(&c.store, netuid).unwrap();
+    assert_eq!(m.neurons.len(), 6);
+    let s = tao_runtime::state::State::new(&c.store);
+    for neuron in &m.neurons {
+        let uid = neuron.uid;
+        let get = |item: &str| uid_key(item, netuid, uid);
+        assert_eq!(s.hotkey_of(netuid, uid).unwrap(), Some(neuron.hotkey));
+        assert_eq!(
+            s.get_or_default::<u64>(&get("Subtensor.BlockAtRegistration"))
+                .unwrap(),
+            neuron.block_at_registration
+        );
+        assert_eq!(
+            s.get_or_default::<u64>(&get("Subtensor.LastUpdate"))
+                .unwrap(),
+            neuron.last_update
+        );
+        assert_eq!(
+            s.get_or_default::<bool>(&get("Subtensor.ValidatorPermit"))
+                .unwrap(),
+            neuron.validator_permit
+        );
+        assert_eq!(
+            s.get_or_default::<u64>(&get("Subtensor.Emission")).unwrap(),
+            neuron.emission
+        );
+        assert_eq!(
+            s.get_or_default::<bool>(&get("Subtensor.Active")).unwrap(),
+            neuron.active
+        );
+        for (item, value) in [
+            ("Subtensor.Consensus", neuron.consensus),
+            ("Subtensor.Incentive", neuron.incentive),
+            ("Subtensor.Dividends", neuron.dividends),
+            ("Subtensor.ValidatorTrust", neuron.validator_trust),
+        ] {
+            assert_eq!(
+                s.get_or_default::<u16>(&get(item)).unwrap(),
+                value,
+                "{item}"
+            );
+        }
+    }
+    // Registration, weights and the epochs wrote non-default values, so the comparison above
+    // is not vacuous.
+    let owner_row = &m.neurons[0];
+    assert!(owner_row.validator_permit && owner_row.active && owner_row.emission > 0);
+    assert!(owner_row.dividends > 0 && owner_row.validator_trust > 0);
+    assert!(m.neurons.iter().any(|n| n.consensus > 0 && n.incentive > 0));
+}
