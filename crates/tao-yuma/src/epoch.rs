@@ -819,9 +819,8 @@ fn stored_bonds(bonds: &Csr, new_permit: &[bool]) -> Vec<SparseRow> {
 /// sums of the stored bonds (the delta `W_b ∘ A` and its sums come from [`clip`]), the merge,
 /// reading the stored bonds straight from the input, dividing on the fly and taking the merged
 /// sums and maxima, and one pass normalising, taking dividends and upscaling into the stored
-/// form. The column maximum of the normalised
-/// bonds is the normalised column maximum, because truncating division by a positive divisor
-/// is monotone and no quotient here exceeds 1.
+/// form. The column maximum of the normalised bonds is the normalised column maximum, because
+/// truncating division by a positive divisor is monotone and no quotient here exceeds 1.
 fn classic_bonds(
     input: &EpochInput,
     delta: &Csr,

@@ -169,34 +169,28 @@ fn validators_and_a_follower_survive_a_sigkill_and_the_restarted_validator_catch
             .await
             .unwrap()
             .next_nonce;
-        let call = Call::TransferKeepAlive {
-            dest: bob.public(),
-            value: 7 * TAO,
+        // Alice pays Bob through `client`, and the transfer must be applied in a finalized block.
+        let transfer = async |client: &Client, nonce: u64, value: u64| {
+            let call = Call::TransferKeepAlive {
+                dest: bob.public(),
+                value,
+            };
+            let bytes = Transaction::sign(&alice, genesis, nonce, 0, call).encode();
+            let hash = client.submit_transaction(&bytes).await.unwrap();
+            let info = client
+                .wait_finalized(&hash, Duration::from_secs(30))
+                .await
+                .unwrap();
+            assert_eq!(info.result.as_deref(), Some("applied"), "{:?}", info.error);
+            info.block_number.unwrap()
         };
-        let bytes = Transaction::sign(&alice, genesis, nonce, 0, call).encode();
-        let hash = clients[0].submit_transaction(&bytes).await.unwrap();
-        let info = clients[0]
-            .wait_finalized(&hash, Duration::from_secs(30))
-            .await
-            .unwrap();
-        assert_eq!(info.result.as_deref(), Some("applied"), "{:?}", info.error);
-        let included = info.block_number.unwrap();
+        let included = transfer(&clients[0], nonce, 7 * TAO).await;
         wait_all(&clients, included, Duration::from_secs(30), "transfer").await;
         assert_same_block(&clients, included).await;
 
         // A transfer submitted to the follower, which never proposes, reaches the validators
         // by gossip and is finalized.
-        let call = Call::TransferKeepAlive {
-            dest: bob.public(),
-            value: TAO,
-        };
-        let bytes = Transaction::sign(&alice, genesis, nonce + 1, 0, call).encode();
-        let hash = clients[4].submit_transaction(&bytes).await.unwrap();
-        let info = clients[4]
-            .wait_finalized(&hash, Duration::from_secs(30))
-            .await
-            .unwrap();
-        assert_eq!(info.result.as_deref(), Some("applied"), "{:?}", info.error);
+        transfer(&clients[4], nonce + 1, TAO).await;
 
         // SIGKILL validator 3: the other three are still a quorum and keep finalizing (the
         // follower, index 4, keeps following them).
