@@ -77,6 +77,18 @@ impl Divisor {
     /// Division by one: keeps every value (prepared at compile time).
     pub const ONE: Self = Self::positive(1 << 32);
 
+    /// Division by zero: every quotient is 0 (as [`safe_div`]); non-negative values take the
+    /// fast path, whose shift leaves nothing of them.
+    pub const ZERO: Self = Self {
+        y: ZERO,
+        up: 0,
+        down: 63,
+        limit: 1 << 63,
+        magic: 0,
+        shift1: 0,
+        shift2: 0,
+    };
+
     /// Prepares division by the positive raw value `d` (`d < 2^63`).
     const fn positive(d: u64) -> Self {
         let zeros = d.trailing_zeros();
@@ -548,6 +560,7 @@ mod tests {
         fn prepared_division_by_one_keeps_every_value(a in any::<i64>()) {
             prop_assert_eq!(Divisor::ONE.safe_div(I32F32::from_bits(a)), I32F32::from_bits(a));
             prop_assert_eq!(Divisor::new(ONE).safe_div(I32F32::from_bits(a)), I32F32::from_bits(a));
+            prop_assert_eq!(Divisor::ZERO.safe_div(I32F32::from_bits(a)), ZERO);
         }
 
         #[test]

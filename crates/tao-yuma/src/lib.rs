@@ -1,6 +1,8 @@
 //! tao-yuma: the Yuma Consensus epoch as a pure function `EpochInput -> EpochOutput`,
 //! bit-exact with subtensor's sparse `epoch_mechanism` (commit 14bc6f9f). It owns the epoch
-//! math only; it must not touch storage, the network, clocks or threads, and never uses floats.
+//! math only; it must not touch storage, the network, files or clocks, and never uses floats.
+//! An [`EpochRunner`] may split one epoch over as many threads as its caller grants: they are
+//! scoped to the call, and the results are the same on any number of them.
 //!
 //! Types are the reference's: stake normalised in `I64F64`, everything else in `I32F32`
 //! (`substrate-fixed` 0.6.0), emissions in `I96F32`. One epoch, for `n` uids:
@@ -37,13 +39,14 @@ mod check;
 mod epoch;
 mod error;
 mod fixed;
+mod parallel;
 mod sparse;
 pub mod synthetic;
 mod types;
 mod validate;
 
 pub use check::{Mismatch, compare};
-pub use epoch::run_epoch;
+pub use epoch::{EpochRunner, run_epoch};
 pub use error::EpochError;
 pub use types::{Case, EpochInput, EpochOutput, SparseRow};
 pub use validate::{MAX_BONDS_MOVING_AVERAGE, validate};

@@ -16,14 +16,26 @@ pub struct Csr {
 }
 
 impl Csr {
-    /// An empty matrix with room for `rows` rows and `nnz` entries.
-    pub fn with_capacity(rows: usize, nnz: usize) -> Self {
-        let mut offsets = Vec::with_capacity(rows + 1);
+    /// An empty matrix with room for `rows` rows and `nnz` entries, in the memory of `spare`
+    /// (a matrix done with, or a new one), so that no fresh pages are touched where `spare` is
+    /// large enough.
+    pub fn reusing(spare: Csr, rows: usize, nnz: usize) -> Self {
+        let Csr {
+            mut offsets,
+            mut cols,
+            mut vals,
+        } = spare;
+        offsets.clear();
+        cols.clear();
+        vals.clear();
+        offsets.reserve(rows + 1);
+        cols.reserve(nnz);
+        vals.reserve(nnz);
         offsets.push(0);
         Self {
             offsets,
-            cols: Vec::with_capacity(nnz),
-            vals: Vec::with_capacity(nnz),
+            cols,
+            vals,
         }
     }
 
@@ -85,18 +97,85 @@ impl Csr {
         (&mut self.offsets, &mut self.cols, &mut self.vals)
     }
 
-    /// The entry range of row `i` in [`Csr::entries`] (empty for `i` out of range).
+    /// The largest raw value stored (0 when empty).
+    pub fn max_bits(&self) -> i64 {
+        self.vals.iter().map(|v| v.to_bits()).max().unwrap_or(0)
+    }
+}
+
+/// The memory of an epoch's matrices and per-column divisors once it is done with them, for the
+/// next epoch to write into (memory already mapped costs no page faults).
+#[derive(Debug, Default)]
+pub struct Spare {
+    matrices: Vec<Csr>,
+    divisors: Vec<Vec<Divisor>>,
+}
+
+impl Spare {
+    /// A matrix done with (or a new one), for [`Csr::reusing`].
+    pub fn matrix(&mut self) -> Csr {
+        self.matrices.pop().unwrap_or_default()
+    }
+
+    /// Keeps `matrices` for a later epoch.
+    pub fn keep(&mut self, matrices: impl IntoIterator<Item = Csr>) {
+        self.matrices.extend(matrices);
+    }
+
+    /// Keeps the memory of `divisors` for a later epoch.
+    pub fn keep_divisors(&mut self, divisors: ColumnDivisors) {
+        self.divisors.push(divisors.0);
+    }
+
+    /// `divisors` collected into memory kept from an earlier epoch.
+    fn collect_divisors(&mut self, divisors: impl Iterator<Item = Divisor>) -> ColumnDivisors {
+        let mut buffer = self.divisors.pop().unwrap_or_default();
+        buffer.clear();
+        buffer.extend(divisors);
+        ColumnDivisors(buffer)
+    }
+}
+
+/// A matrix as consecutive blocks of rows, each its own [`Csr`] (row `r` of a block is row
+/// `start + r` of the matrix), so that blocks are built and rewritten on threads of their own.
+#[derive(Clone, Debug, Default)]
+pub struct RowBlocks {
+    blocks: Vec<(usize, Csr)>,
+}
+
+impl RowBlocks {
+    /// The matrix made of `blocks`, each with its first row, in row order.
+    pub fn new(blocks: Vec<(usize, Csr)>) -> Self {
+        Self { blocks }
+    }
+
+    /// Each block with its first row.
+    pub fn blocks(&self) -> &[(usize, Csr)] {
+        &self.blocks
+    }
+
+    /// The blocks, each with its first row.
+    pub fn into_blocks(self) -> Vec<(usize, Csr)> {
+        self.blocks
+    }
+
+    /// Row `i` as parallel slices of columns and values (empty for `i` out of range).
     #[inline]
-    pub fn row_range(&self, i: usize) -> std::ops::Range<usize> {
-        match (self.offsets.get(i), self.offsets.get(i + 1)) {
-            (Some(&start), Some(&end)) => start..end,
-            _ => 0..0,
+    pub fn row(&self, i: usize) -> (&[u16], &[I32F32]) {
+        let at = self.blocks.partition_point(|(start, _)| *start <= i);
+        match at.checked_sub(1).and_then(|b| self.blocks.get(b)) {
+            Some((start, m)) => m.row(i - start),
+            None => (&[], &[]),
         }
     }
 
     /// The largest raw value stored (0 when empty).
     pub fn max_bits(&self) -> i64 {
-        self.vals.iter().map(|v| v.to_bits()).max().unwrap_or(0)
+        self.blocks
+            .iter()
+            .map(|(_, m)| m.max_bits())
+            .max()
+            .unwrap_or(0)
     }
 }
 
@@ -125,26 +204,48 @@ impl ColumnFold {
         }
     }
 
+    /// Adds another fold over the same columns (exact only when no sum saturates).
+    pub fn absorb(&mut self, other: &Self) {
+        for ((sum, count), &(s, c)) in self.columns.iter_mut().zip(&other.columns) {
+            *sum = sum.saturating_add(s);
+            *count += c;
+        }
+    }
+
     /// Division by each column's fold where that is non-zero (by one, which keeps every value,
     /// where it is zero), prepared only for columns with enough entries to repay it.
-    pub fn divisors(&self) -> ColumnDivisors {
-        ColumnDivisors(
+    pub fn divisors(&self, spare: &mut Spare) -> ColumnDivisors {
+        spare.collect_divisors(
             self.columns
                 .iter()
-                .map(|&(sum, count)| divisor_for(I32F32::from_bits(sum), count))
-                .collect(),
+                .map(|&(sum, count)| divisor_for(I32F32::from_bits(sum), count)),
         )
+    }
+
+    /// [`ColumnFold::divisors`], with division by zero (every quotient 0) in the columns that
+    /// `kept` rejects, so that their entries drop out.
+    pub fn divisors_keeping(
+        &self,
+        kept: impl Fn(usize) -> bool,
+        spare: &mut Spare,
+    ) -> ColumnDivisors {
+        spare.collect_divisors(self.columns.iter().enumerate().map(|(j, &(sum, count))| {
+            if kept(j) {
+                divisor_for(I32F32::from_bits(sum), count)
+            } else {
+                Divisor::ZERO
+            }
+        }))
     }
 
     /// [`ColumnFold::divisors`] for other per-column values over the same entries (such as
     /// column maxima derived from these sums).
-    pub fn divisors_of(&self, values: &[I32F32]) -> ColumnDivisors {
-        ColumnDivisors(
+    pub fn divisors_of(&self, values: &[I32F32], spare: &mut Spare) -> ColumnDivisors {
+        spare.collect_divisors(
             values
                 .iter()
                 .zip(&self.columns)
-                .map(|(&d, &(_, count))| divisor_for(d, count))
-                .collect(),
+                .map(|(&d, &(_, count))| divisor_for(d, count)),
         )
     }
 }
@@ -161,25 +262,17 @@ fn divisor_for(d: I32F32, count: u32) -> Divisor {
     }
 }
 
-/// The divisor of every column (`safe_div` by the column's fold, or unchanged when it is 0).
+/// The divisor of every column (`safe_div` by the column's fold, or unchanged when it is 0);
+/// columns beyond the matrix hold no entries, and a value there divides to 0.
 pub struct ColumnDivisors(Vec<Divisor>);
 
 impl ColumnDivisors {
-    /// [`ColumnDivisors::divide`] for a column number widened to `u32`.
-    #[inline(always)]
-    pub fn divide_at(&self, j: u32, v: I32F32) -> I32F32 {
-        match self.0.get(j as usize) {
-            Some(d) => d.safe_div(v),
-            None => v,
-        }
-    }
-
-    /// `v` divided by column `j`'s divisor (unchanged for a zero fold or `j` out of range).
+    /// `v` divided by column `j`'s divisor (unchanged for a zero fold, 0 for `j` out of range).
     #[inline(always)]
     pub fn divide(&self, j: u16, v: I32F32) -> I32F32 {
         match self.0.get(usize::from(j)) {
             Some(d) => d.safe_div(v),
-            None => v,
+            None => ZERO,
         }
     }
 }

@@ -9,7 +9,7 @@ use anyhow::Context;
 use clap::{Args, Subcommand};
 use serde_json::json;
 use tao_yuma::synthetic::{Scenario, generate};
-use tao_yuma::{Case, EpochOutput, Mismatch, compare, run_epoch};
+use tao_yuma::{Case, EpochOutput, EpochRunner, Mismatch, compare, run_epoch};
 
 /// `tao yuma`.
 #[derive(Args)]
@@ -67,6 +67,9 @@ pub struct BenchYumaArgs {
     /// Minimum measuring time per configuration, in milliseconds.
     #[arg(long, default_value_t = 1000)]
     min_ms: u64,
+    /// Most threads one epoch may use (default: every core).
+    #[arg(long)]
+    threads: Option<usize>,
     /// One JSON object per configuration instead of the table.
     #[arg(long)]
     json: bool,
@@ -263,7 +266,12 @@ fn check(args: &CheckArgs) -> anyhow::Result<ExitCode> {
 /// `tao bench yuma`: times the epoch at each size, sparse (5% weights) and dense, with
 /// Yuma3 + liquid alpha off and on, and prints the median time per epoch.
 pub fn bench_yuma(args: BenchYumaArgs) -> anyhow::Result<ExitCode> {
+    let threads = args
+        .threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from));
+    let mut runner = EpochRunner::new(threads);
     if !args.json {
+        println!("threads per epoch: {threads}");
         println!(
             "{:>6} {:>7} {:>14} {:>7} {:>12} {:>12}",
             "n", "weights", "yuma3+liquid", "runs", "median_ms", "min_ms"
@@ -284,7 +292,9 @@ pub fn bench_yuma(args: BenchYumaArgs) -> anyhow::Result<ExitCode> {
                 let started = Instant::now();
                 while times.len() < 3 || started.elapsed() < Duration::from_millis(args.min_ms) {
                     let t = Instant::now();
-                    let out = run_epoch(&input).context("synthetic input failed validation")?;
+                    let out = runner
+                        .run(&input)
+                        .context("synthetic input failed validation")?;
                     times.push(t.elapsed());
                     std::hint::black_box(out);
                     if times.len() >= 10_000 {
@@ -299,7 +309,8 @@ pub fn bench_yuma(args: BenchYumaArgs) -> anyhow::Result<ExitCode> {
                     println!(
                         "{}",
                         json!({"n": n, "weights": label, "yuma3_liquid": yuma3_liquid,
-                               "runs": times.len(), "median_ms": ms(median), "min_ms": ms(min)})
+                               "threads": threads, "runs": times.len(),
+                               "median_ms": ms(median), "min_ms": ms(min)})
                     );
                 } else {
                     println!(
