@@ -7,7 +7,7 @@ mod common;
 use common::*;
 use tao_crypto::{PublicKey, Signature};
 use tao_runtime::codec::{Decode, Encode};
-use tao_runtime::{Call, Hyperparam, Transaction};
+use tao_runtime::{Call, GlobalParam, Hyperparam, Transaction};
 
 fn key(b: u8) -> PublicKey {
     PublicKey([b; 32])
@@ -70,6 +70,207 @@ fn call_encodings() {
             "00".repeat(12)
         ),
     );
+}
+
+/// `template` with each `{kN}` replaced by the hex of `key(N)`.
+fn with_keys(template: &str) -> String {
+    (1..=7u8).fold(template.to_string(), |hex, b| {
+        hex.replace(&format!("{{k{b}}}"), &format!("{b:02x}").repeat(32))
+    })
+}
+
+#[test]
+fn every_call_has_a_frozen_encoding() {
+    let cases = [
+        (
+            Call::TransferAllowDeath {
+                dest: key(1),
+                value: 5,
+            },
+            "0000{k1}0500000000000000",
+        ),
+        (
+            Call::ServePrometheus {
+                netuid: 1,
+                version: 2,
+                ip: 0x0a00_0001,
+                port: 9090,
+                ip_type: 4,
+            },
+            "01050100020000000100000a000000000000000000000000822304",
+        ),
+        (
+            Call::Register {
+                netuid: 1,
+                block_number: 2,
+                nonce: 3,
+                work: vec![9, 8],
+                hotkey: key(4),
+                coldkey: key(5),
+            },
+            "0106010002000000000000000300000000000000020908{k4}{k5}",
+        ),
+        (
+            Call::BurnedRegister {
+                netuid: 1,
+                hotkey: key(4),
+            },
+            "01070100{k4}",
+        ),
+        (Call::RegisterNetwork { hotkey: key(4) }, "013b{k4}"),
+        (
+            Call::DissolveNetwork {
+                coldkey: key(5),
+                netuid: 2,
+            },
+            "013d{k5}0200",
+        ),
+        (
+            Call::RevealWeights {
+                netuid: 1,
+                uids: vec![0, 2],
+                values: vec![7, 8],
+                salt: vec![9],
+                version_key: 3,
+            },
+            "01610100020000020002070008000109000300000000000000",
+        ),
+        (
+            Call::RegisterLimit {
+                netuid: 1,
+                hotkey: key(4),
+                limit_price: 6,
+            },
+            "01860100{k4}0600000000000000",
+        ),
+        (
+            Call::AddStake {
+                hotkey: key(4),
+                netuid: 1,
+                amount: 7,
+            },
+            "0102{k4}01000700000000000000",
+        ),
+        (
+            Call::RemoveStake {
+                hotkey: key(4),
+                netuid: 1,
+                amount: 7,
+            },
+            "0103{k4}01000700000000000000",
+        ),
+        (
+            Call::AddStakeLimit {
+                hotkey: key(4),
+                netuid: 1,
+                amount: 7,
+                limit_price: 8,
+                allow_partial: true,
+            },
+            "0158{k4}01000700000000000000080000000000000001",
+        ),
+        (
+            Call::RemoveStakeLimit {
+                hotkey: key(4),
+                netuid: 1,
+                amount: 7,
+                limit_price: 8,
+                allow_partial: false,
+            },
+            "0159{k4}01000700000000000000080000000000000000",
+        ),
+        (
+            Call::RemoveStakeFullLimit {
+                hotkey: key(4),
+                netuid: 1,
+                limit_price: Some(8),
+            },
+            "0167{k4}0100010800000000000000",
+        ),
+        (
+            Call::RemoveStakeFullLimit {
+                hotkey: key(4),
+                netuid: 1,
+                limit_price: None,
+            },
+            "0167{k4}010000",
+        ),
+        (Call::UnstakeAll { hotkey: key(4) }, "0153{k4}"),
+        (
+            Call::MoveStake {
+                origin_hotkey: key(4),
+                destination_hotkey: key(6),
+                origin_netuid: 1,
+                destination_netuid: 2,
+                alpha_amount: 9,
+                limit_price: None,
+            },
+            "0155{k4}{k6}01000200090000000000000000",
+        ),
+        (
+            Call::TransferStake {
+                destination_coldkey: key(5),
+                hotkey: key(4),
+                origin_netuid: 1,
+                destination_netuid: 2,
+                alpha_amount: 9,
+                limit_price: Some(3),
+            },
+            "0156{k5}{k4}010002000900000000000000010300000000000000",
+        ),
+        (
+            Call::SwapStake {
+                hotkey: key(4),
+                origin_netuid: 1,
+                destination_netuid: 2,
+                alpha_amount: 9,
+                limit_price: None,
+            },
+            "0157{k4}010002000900000000000000",
+        ),
+        (
+            Call::SwapStake {
+                hotkey: key(4),
+                origin_netuid: 1,
+                destination_netuid: 2,
+                alpha_amount: 9,
+                limit_price: Some(3),
+            },
+            "015a{k4}010002000900000000000000030000000000000000",
+        ),
+        (
+            Call::SetColdkeyAutoStakeHotkey {
+                netuid: 1,
+                hotkey: key(4),
+            },
+            "01720100{k4}",
+        ),
+        (
+            Call::DecreaseTake {
+                hotkey: key(4),
+                take: 10,
+            },
+            "0141{k4}0a00",
+        ),
+        (
+            Call::IncreaseTake {
+                hotkey: key(4),
+                take: 11,
+            },
+            "0142{k4}0b00",
+        ),
+        (
+            Call::SudoSetGlobal {
+                param: GlobalParam::NetworkMinLockCost,
+                value: 12,
+            },
+            "0201000c00000000000000",
+        ),
+        (Call::SudoSetKey { new: key(7) }, "0302{k7}"),
+    ];
+    for (call, template) in cases {
+        check(call, &with_keys(template));
+    }
 }
 
 #[test]

@@ -24,6 +24,10 @@ fn threaded_runner_matches_single_thread_epochs() {
             seed: u64::from(n) + u64::from(density_permille),
         });
         let expected = run_epoch(&input).unwrap();
-        assert_eq!(runner.run(&input).unwrap(), expected, "n={n} d={density_permille}");
+        assert_eq!(
+            runner.run(&input).unwrap(),
+            expected,
+            "n={n} d={density_permille}"
+        );
     }
 }
