@@ -10,6 +10,11 @@ use clap::{Args, Subcommand};
 use serde_json::{Value, json};
 use tao_econ::case::{self, Mismatch};
 
+use super::cases::{case_files, read_case};
+
+/// What a case file must hold, for errors.
+const WHAT: &str = "valid JSON; fix the file or start from a case in crates/tao-econ/tests/cases";
+
 /// `tao econ`.
 #[derive(Args)]
 pub struct EconArgs {
@@ -59,19 +64,8 @@ pub fn run(args: EconArgs) -> anyhow::Result<ExitCode> {
     }
 }
 
-fn read_case(path: &Path) -> anyhow::Result<Value> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("cannot read case file {}", path.display()))?;
-    serde_json::from_str(&text).with_context(|| {
-        format!(
-            "{} is not valid JSON; fix the file or start from a case in crates/tao-econ/tests/cases",
-            path.display()
-        )
-    })
-}
-
 fn run_one(args: &RunArgs) -> anyhow::Result<ExitCode> {
-    let mut case = read_case(&args.case)?;
+    let mut case = read_case(&args.case, WHAT)?;
     let result = case::run_case(&case)
         .with_context(|| format!("cannot run {}; fix the named field", args.case.display()))?;
     if args.json {
@@ -85,30 +79,6 @@ fn run_one(args: &RunArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn collect(path: &Path, out: &mut Vec<PathBuf>) -> anyhow::Result<()> {
-    if path.is_dir() {
-        let mut entries: Vec<PathBuf> = std::fs::read_dir(path)
-            .with_context(|| format!("cannot list directory {}", path.display()))?
-            .map(|e| e.map(|e| e.path()))
-            .collect::<Result<_, _>>()
-            .with_context(|| format!("cannot list directory {}", path.display()))?;
-        entries.sort();
-        for entry in entries {
-            if entry.is_dir() || entry.extension().is_some_and(|e| e == "json") {
-                collect(&entry, out)?;
-            }
-        }
-    } else if path.exists() {
-        out.push(path.to_path_buf());
-    } else {
-        bail!(
-            "{} does not exist; pass case files or directories of them",
-            path.display()
-        );
-    }
-    Ok(())
-}
-
 enum Outcome {
     Ok,
     Mismatch(Mismatch),
@@ -116,7 +86,7 @@ enum Outcome {
 }
 
 fn check_file(path: &Path) -> Outcome {
-    match read_case(path) {
+    match read_case(path, WHAT) {
         Err(e) => Outcome::Error(format!("{e:#}")),
         Ok(case) => match case::check_case(&case) {
             Ok(None) => Outcome::Ok,
@@ -127,13 +97,7 @@ fn check_file(path: &Path) -> Outcome {
 }
 
 fn check(args: &CheckArgs) -> anyhow::Result<ExitCode> {
-    let mut files = Vec::new();
-    for p in &args.paths {
-        collect(p, &mut files)?;
-    }
-    if files.is_empty() {
-        bail!("no *.json case files found under the given paths");
-    }
+    let files = case_files(&args.paths)?;
     let (mut ok, mut bad) = (0usize, 0usize);
     for file in &files {
         let outcome = check_file(file);

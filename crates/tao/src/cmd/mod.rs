@@ -7,6 +7,7 @@ use clap::Subcommand;
 
 pub mod axon;
 pub mod bench;
+pub mod cases;
 pub mod dendrite;
 pub mod econ;
 pub mod key;

@@ -11,6 +11,12 @@ use serde_json::json;
 use tao_yuma::synthetic::{Scenario, generate};
 use tao_yuma::{Case, EpochOutput, EpochRunner, Mismatch, compare, run_epoch};
 
+use super::cases::{case_files, read_case};
+
+/// What a case file must hold, for errors.
+const WHAT: &str =
+    "a yuma case; see crates/tao-yuma/README.md and the cases in crates/tao-yuma/tests/cases";
+
 /// `tao yuma`.
 #[derive(Args)]
 pub struct YumaArgs {
@@ -84,19 +90,8 @@ pub fn run(args: YumaArgs) -> anyhow::Result<ExitCode> {
     }
 }
 
-fn read_case(path: &Path) -> anyhow::Result<Case> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("cannot read case file {}", path.display()))?;
-    serde_json::from_str(&text).with_context(|| {
-        format!(
-            "{} is not a yuma case; see crates/tao-yuma/README.md and the cases in crates/tao-yuma/tests/cases",
-            path.display()
-        )
-    })
-}
-
 fn run_one(args: &RunArgs) -> anyhow::Result<ExitCode> {
-    let mut case = read_case(&args.case)?;
+    let mut case: Case = read_case(&args.case, WHAT)?;
     let output = run_epoch(&case.input).with_context(|| {
         format!(
             "cannot run {}; fix the named input field",
@@ -158,29 +153,6 @@ fn print_table(o: &EpochOutput) {
     }
 }
 
-fn collect(path: &Path, out: &mut Vec<PathBuf>) -> anyhow::Result<()> {
-    if path.is_dir() {
-        let mut entries: Vec<PathBuf> = std::fs::read_dir(path)
-            .with_context(|| format!("cannot list directory {}", path.display()))?
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .collect();
-        entries.sort();
-        for entry in entries {
-            if entry.is_dir() || entry.extension().is_some_and(|e| e == "json") {
-                collect(&entry, out)?;
-            }
-        }
-    } else if path.exists() {
-        out.push(path.to_path_buf());
-    } else {
-        anyhow::bail!(
-            "{} does not exist; pass case files or directories",
-            path.display()
-        );
-    }
-    Ok(())
-}
-
 /// The result of checking one case file.
 enum Outcome {
     Ok,
@@ -189,7 +161,7 @@ enum Outcome {
 }
 
 fn check_one(path: &Path) -> Outcome {
-    let case = match read_case(path) {
+    let case: Case = match read_case(path, WHAT) {
         Ok(c) => c,
         Err(e) => return Outcome::Error(format!("{e:#}")),
     };
@@ -207,13 +179,7 @@ fn check_one(path: &Path) -> Outcome {
 }
 
 fn check(args: &CheckArgs) -> anyhow::Result<ExitCode> {
-    let mut files = Vec::new();
-    for p in &args.paths {
-        collect(p, &mut files)?;
-    }
-    if files.is_empty() {
-        anyhow::bail!("no *.json case files found under the given paths");
-    }
+    let files = case_files(&args.paths)?;
     let (mut ok, mut failed) = (0usize, 0usize);
     for file in &files {
         let name = file.display().to_string();
