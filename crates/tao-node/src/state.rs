@@ -27,9 +27,8 @@ use std::{
 use bytes::Bytes;
 use commonware_cryptography::{Digest as _, sha256::Digest};
 use tao_runtime::{
-    BlockError, ChangeSet, GenesisConfig, Hash, Receipt, Store, Transaction, TxError,
-    store::{RootIndex, blake2_256},
-    types::Event,
+    BlockError, ChangeSet, GenesisConfig, Hash, MemoryStore, Receipt, Store, Transaction, TxError,
+    store::blake2_256, types::Event,
 };
 use tokio::sync::broadcast;
 
@@ -92,62 +91,15 @@ pub enum StateError {
     Genesis(#[from] tao_runtime::genesis::GenesisError),
 }
 
-/// The finalized state: every entry plus the incremental root index over them.
-#[derive(Default)]
-pub struct BaseStore {
-    entries: BTreeMap<Vec<u8>, Vec<u8>>,
-    index: RootIndex,
-}
-
-impl Store for BaseStore {
-    fn get(&self, key: &[u8]) -> Option<Vec<u8>> {
-        self.entries.get(key).cloned()
-    }
-
-    fn put(&mut self, key: Vec<u8>, value: Vec<u8>) {
-        self.index.insert(&key, &value);
-        self.entries.insert(key, value);
-    }
-
-    fn delete(&mut self, key: &[u8]) {
-        self.index.remove(key);
-        self.entries.remove(key);
-    }
-
-    fn iter_prefix(&self, prefix: &[u8]) -> Vec<(Vec<u8>, Vec<u8>)> {
-        self.entries
-            .range(prefix.to_vec()..)
-            .take_while(|(k, _)| k.starts_with(prefix))
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect()
-    }
-
-    fn root(&mut self) -> Hash {
-        self.index.root()
-    }
-}
-
-impl BaseStore {
-    /// Number of entries in the finalized state.
-    pub fn len(&self) -> usize {
-        self.entries.len()
-    }
-
-    /// True when the state is empty.
-    pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
-    }
-}
-
 /// The state after a chain of non-finalized blocks: the base plus their merged writes.
 pub struct Overlay<'a> {
-    base: &'a mut BaseStore,
+    base: &'a mut MemoryStore,
     changes: ChangeSet,
 }
 
 impl<'a> Overlay<'a> {
     /// The base with `changes` on top.
-    pub fn new(base: &'a mut BaseStore, changes: ChangeSet) -> Self {
+    pub fn new(base: &'a mut MemoryStore, changes: ChangeSet) -> Self {
         Self { base, changes }
     }
 }
@@ -184,24 +136,8 @@ impl Store for Overlay<'_> {
         merged.into_iter().collect()
     }
 
-    /// Applies the overlay to the base's root index, takes the root, and reverts the index
-    /// to the base entries, so the base is unchanged afterwards.
     fn root(&mut self) -> Hash {
-        let index = &mut self.base.index;
-        for (key, value) in &self.changes {
-            match value {
-                Some(value) => index.insert(key, value),
-                None => index.remove(key),
-            }
-        }
-        let root = index.root();
-        for key in self.changes.keys() {
-            match self.base.entries.get(key) {
-                Some(value) => index.insert(key, value),
-                None => index.remove(key),
-            }
-        }
-        root
+        self.base.root_with(&self.changes)
     }
 }
 
@@ -237,7 +173,7 @@ pub struct TxLocation {
 }
 
 struct Inner {
-    base: BaseStore,
+    base: MemoryStore,
     base_digest: Digest,
     base_height: u64,
     pending: HashMap<Digest, Pending>,
@@ -323,7 +259,7 @@ fn write<T>(lock: &RwLock<T>) -> RwLockWriteGuard<'_, T> {
 impl RuntimeExecutor {
     /// A chain starting from `genesis`, with a mempool of the given limits.
     pub fn new(genesis: &GenesisConfig, mempool: MempoolConfig) -> Result<Self, StateError> {
-        let mut base = BaseStore::default();
+        let mut base = MemoryStore::default();
         let root = genesis.build(&mut base)?;
         let genesis_hash = tao_runtime::read::genesis_hash(&base)?;
         let (finalized_tx, _) = broadcast::channel(1024);
@@ -371,7 +307,7 @@ impl RuntimeExecutor {
     }
 
     /// Runs `read` on the finalized state.
-    pub fn read<T>(&self, f: impl FnOnce(&BaseStore) -> T) -> T {
+    pub fn read<T>(&self, f: impl FnOnce(&MemoryStore) -> T) -> T {
         f(&read(&self.inner).base)
     }
 
@@ -770,7 +706,7 @@ mod tests {
     use commonware_cryptography::{Signer as _, ed25519};
     use proptest::prelude::*;
     use tao_crypto::Pair;
-    use tao_runtime::{Call, MemoryStore, codec::Encode as _};
+    use tao_runtime::{Call, codec::Encode as _};
 
     fn proposer() -> ed25519::PublicKey {
         ed25519::PrivateKey::from_seed(0).public_key()
@@ -1036,7 +972,7 @@ mod tests {
             changes in proptest::collection::btree_map(proptest::collection::vec(0u8..4, 1..4), proptest::option::of(proptest::collection::vec(any::<u8>(), 0..3)), 0..40),
             prefix in proptest::collection::vec(0u8..4, 0..2),
         ) {
-            let mut store = BaseStore::default();
+            let mut store = MemoryStore::default();
             for (k, v) in &base {
                 store.put(k.clone(), v.clone());
             }

@@ -173,6 +173,25 @@ impl MemoryStore {
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }
+
+    /// The root the store would have with `changes` applied (`None` deletes), leaving it as it
+    /// is: the changes go into the root index, the root is taken, and the index is put back.
+    pub fn root_with(&mut self, changes: &ChangeSet) -> Hash {
+        for (key, value) in changes {
+            match value {
+                Some(value) => self.index.insert(key, value),
+                None => self.index.remove(key),
+            }
+        }
+        let root = self.index.root();
+        for key in changes.keys() {
+            match self.entries.get(key) {
+                Some(value) => self.index.insert(key, value),
+                None => self.index.remove(key),
+            }
+        }
+        root
+    }
 }
 
 impl Store for MemoryStore {
@@ -206,6 +225,34 @@ impl Store for MemoryStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        #[test]
+        fn root_with_changes_leaves_the_store_as_it_was(
+            base in proptest::collection::btree_map(0u8..40, proptest::collection::vec(0u8..4, 0..3), 0..30),
+            changes in proptest::collection::btree_map(
+                0u8..40,
+                proptest::option::of(proptest::collection::vec(0u8..4, 0..3)),
+                0..20,
+            ),
+        ) {
+            let mut store = MemoryStore::new();
+            for (k, v) in &base {
+                store.put(vec![*k], v.clone());
+            }
+            let before = store.root();
+            let changes: ChangeSet = changes.into_iter().map(|(k, v)| (vec![k], v)).collect();
+            let mut applied = store.clone();
+            for (k, v) in &changes {
+                match v {
+                    Some(v) => applied.put(k.clone(), v.clone()),
+                    None => applied.delete(k),
+                }
+            }
+            proptest::prop_assert_eq!(store.root_with(&changes), applied.root());
+            proptest::prop_assert_eq!(store.root(), before);
+        }
+    }
 
     #[test]
     fn empty_root_is_zero_and_root_is_order_independent() {
