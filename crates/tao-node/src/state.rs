@@ -93,13 +93,13 @@ pub enum StateError {
 
 /// The state after a chain of non-finalized blocks: the base plus their merged writes.
 pub struct Overlay<'a> {
-    base: &'a mut MemoryStore,
+    base: &'a MemoryStore,
     changes: ChangeSet,
 }
 
 impl<'a> Overlay<'a> {
     /// The base with `changes` on top.
-    pub fn new(base: &'a mut MemoryStore, changes: ChangeSet) -> Self {
+    pub fn new(base: &'a MemoryStore, changes: ChangeSet) -> Self {
         Self { base, changes }
     }
 }
@@ -514,6 +514,20 @@ impl RuntimeExecutor {
         env: &BlockEnv,
         transactions: &[Bytes],
     ) -> Result<(Digest, Digest), StateError> {
+        let (digest, root, pending) = Self::execute_on(inner, mempool, parent, env, transactions)?;
+        inner.pending.insert(digest, pending);
+        Ok((digest, root))
+    }
+
+    /// Executes a block on `parent` without recording it: its digest, state root and what
+    /// [`RuntimeExecutor::run`] records. Reads the state only, so RPC reads go on meanwhile.
+    fn execute_on(
+        inner: &Inner,
+        mempool: &Mutex<Mempool>,
+        parent: &Header,
+        env: &BlockEnv,
+        transactions: &[Bytes],
+    ) -> Result<(Digest, Digest, Pending), StateError> {
         let parent_digest = parent.digest();
         let mut changes = Self::overlay_changes(inner, &parent_digest, parent.height)?;
         let block = tao_runtime::Block {
@@ -521,7 +535,7 @@ impl RuntimeExecutor {
             author: None,
             transactions: transactions.iter().map(|t| t.to_vec()).collect(),
         };
-        let mut overlay = Overlay::new(&mut inner.base, std::mem::take(&mut changes));
+        let mut overlay = Overlay::new(&inner.base, std::mem::take(&mut changes));
         let outcome =
             tao_runtime::apply_block_with(&overlay, &block, &|hash| lock(mempool).contains(hash))
                 .map_err(|source| StateError::Block {
@@ -540,18 +554,14 @@ impl RuntimeExecutor {
             state_root: root,
             proposer: env.proposer.clone(),
         };
-        let digest = header.digest();
-        inner.pending.insert(
-            digest,
-            Pending {
-                parent: parent_digest,
-                height: env.height,
-                changes: outcome.changes,
-                receipts: outcome.receipts,
-                events: outcome.events,
-            },
-        );
-        Ok((digest, root))
+        let pending = Pending {
+            parent: parent_digest,
+            height: env.height,
+            changes: outcome.changes,
+            receipts: outcome.receipts,
+            events: outcome.events,
+        };
+        Ok((header.digest(), root, pending))
     }
 }
 
@@ -568,8 +578,14 @@ impl Executor for RuntimeExecutor {
         env: &BlockEnv,
         transactions: &[Bytes],
     ) -> Result<Digest, StateError> {
-        let mut inner = write(&self.inner);
-        Self::run(&mut inner, &self.mempool, parent, env, transactions).map(|(_, root)| root)
+        // Executed under the shared lock (reads go on); recorded under the exclusive one. A
+        // block finalized meanwhile leaves the result valid: it is the parent's state either way.
+        let (digest, root, pending) = {
+            let inner = read(&self.inner);
+            Self::execute_on(&inner, &self.mempool, parent, env, transactions)?
+        };
+        write(&self.inner).pending.insert(digest, pending);
+        Ok(root)
     }
 
     fn knows(&self, digest: &Digest) -> bool {
@@ -583,11 +599,11 @@ impl Executor for RuntimeExecutor {
 
     fn select_transactions(&self, parent: &Header) -> Vec<Bytes> {
         let nonces = {
-            let mut inner = write(&self.inner);
+            let inner = read(&self.inner);
             let Ok(changes) = Self::overlay_changes(&inner, &parent.digest(), parent.height) else {
                 return Vec::new();
             };
-            let overlay = Overlay::new(&mut inner.base, changes);
+            let overlay = Overlay::new(&inner.base, changes);
             let senders = lock(&self.mempool).senders();
             senders
                 .into_iter()
@@ -978,7 +994,7 @@ mod tests {
             }
             let base_root = store.root();
             let mut expected = apply_to_memory(&base, &changes);
-            let mut overlay = Overlay::new(&mut store, changes.clone());
+            let mut overlay = Overlay::new(&store, changes.clone());
             prop_assert_eq!(overlay.iter_prefix(&prefix), expected.iter_prefix(&prefix));
             for key in base.keys().chain(changes.keys()) {
                 prop_assert_eq!(overlay.get(key), expected.get(key));
