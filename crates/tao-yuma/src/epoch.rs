@@ -93,8 +93,10 @@ fn epoch(input: &EpochInput, parts: usize, spare: &mut Spare) -> EpochOutput {
 
     // Weights: permitted rows, no self-weight (except the owner's), no weights older than the
     // target's registration, uids < n; then row-normalised. Row blocks balance the weights and
-    // bonds between threads. With at most 2^15 uids no row sum of weights wraps, so weights are
-    // proportions and no column sum of proportions saturates: the blocks' sums add up exactly.
+    // bonds between threads. With at most 2^15 uids no row sum of weights wraps, so every weight
+    // is non-negative, and so is every term summed per column across blocks (incentive, delta,
+    // stored and EMA bonds). Saturating addition of non-negative terms yields min(total, max)
+    // in any order, so the blocks' sums equal the reference's sequential ones.
     let parts = if n <= 1 << 15 { parts } else { 1 };
     let row_entries = |i: usize| {
         input.weights.get(i).map_or(0, Vec::len) + input.bonds.get(i).map_or(0, Vec::len)
@@ -103,8 +105,7 @@ fn epoch(input: &EpochInput, parts: usize, spare: &mut Spare) -> EpochOutput {
         .into_iter()
         .map(|rows| (rows, spare.matrix()))
         .collect();
-    // Classic bonds also need the column sums of the stored bonds (at most 2^15 · 65535 each:
-    // no saturation either).
+    // Classic bonds also need the column sums of the stored bonds.
     let classic = !input.yuma3_enabled;
     let mut bond_sums = ColumnFold::new(if classic { n } else { 0 });
     let mut weights = Vec::with_capacity(ranges.len());
@@ -847,7 +848,8 @@ fn ema_liquid(new: &Csr, old: &Csr, consensus: &[I32F32], la: &LiquidAlpha, buff
 
 /// Yuma3 bonds (proportions, EMA towards weights-for-bonds, liquid alpha optional) as stored
 /// (rows of `new_permit` uids, `u16` proportions), and the un-normalised dividends
-/// `(Σ_j B̂_ij · I_j) · A_i`. Bonds are proportions, so the blocks' column sums add up exactly.
+/// `(Σ_j B̂_ij · I_j) · A_i`. Only positive bonds are kept, so the blocks' column sums add up
+/// to the sequential ones.
 fn yuma3_bonds(
     input: &EpochInput,
     weights_for_bonds: &RowBlocks,
@@ -1003,48 +1005,29 @@ fn classic_bonds_with<const UNIT: bool>(
 
     // EMA of the normalised delta and bonds over the union of both rows, positive values kept,
     // with column sums and maxima; then column-normalise, take dividends and max-upscale into
-    // the stored form, a block of rows per thread. With proportions only no sum saturates, so
-    // the blocks' sums add up exactly; otherwise the blocks run in row order, on one fold.
+    // the stored form, a block of rows per thread. Kept values are positive, so the blocks'
+    // sums add up to the sequential ones.
     let blocks: Vec<_> = delta
         .blocks()
         .iter()
         .map(|block| (block, spare.matrix()))
         .collect();
-    let ema_block = |((start, d), buffer): (&(usize, Csr), Csr), folds: &mut EmaFolds| {
-        ema_rows::<UNIT>(
-            *start,
-            d,
-            input,
-            (&delta_div, &bond_div),
-            alpha,
-            folds,
-            buffer,
-        )
-    };
     let new_folds = || EmaFolds {
         sums: ColumnFold::new(n),
         max: vec![ZERO; n],
     };
-    let (emas, folds): (Vec<Csr>, EmaFolds) = if UNIT {
-        let parts = parallel::map(blocks, |block| {
-            let mut folds = new_folds();
-            (ema_block(block, &mut folds), folds)
-        });
-        let mut all = new_folds();
-        let mut emas = Vec::with_capacity(parts.len());
-        for (ema, folds) in parts {
-            all.absorb(&folds);
-            emas.push(ema);
-        }
-        (emas, all)
-    } else {
+    let parts = parallel::map(blocks, |((start, d), buffer)| {
         let mut folds = new_folds();
-        let emas = blocks
-            .into_iter()
-            .map(|b| ema_block(b, &mut folds))
-            .collect();
-        (emas, folds)
-    };
+        let divisors = (&delta_div, &bond_div);
+        let ema = ema_rows::<UNIT>(*start, d, input, divisors, alpha, &mut folds, buffer);
+        (ema, folds)
+    });
+    let mut folds = new_folds();
+    let mut emas = Vec::with_capacity(parts.len());
+    for (ema, part) in parts {
+        folds.absorb(&part);
+        emas.push(ema);
+    }
     let EmaFolds {
         sums: ema_sums,
         max: mut ema_max,
@@ -1165,7 +1148,7 @@ impl EmaFolds {
         }
     }
 
-    /// Folds in another block's sums and maxima (exact when no sum saturates).
+    /// Folds in another block's sums and maxima.
     fn absorb(&mut self, other: &Self) {
         self.sums.absorb(&other.sums);
         for (m, &x) in self.max.iter_mut().zip(&other.max) {
@@ -1297,6 +1280,7 @@ mod tests {
             bonds_moving_average in proptest::prop_oneof![
                 proptest::strategy::Just(900_000u64),
                 0u64..3_000_000,
+                0u64..crate::MAX_BONDS_MOVING_AVERAGE,
             ],
             seed in proptest::num::u64::ANY,
             parts in 2usize..5,

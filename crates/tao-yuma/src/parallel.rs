@@ -1,6 +1,7 @@
 //! Splitting an epoch's row-wise and column-wise passes over threads. Results never depend on
 //! the split: every block's results come back in block order, and blocks are only combined
-//! where the combination is exact (sums that cannot saturate, maxima, concatenation).
+//! where the combination is exact: sums of non-negative terms (saturating addition of those
+//! yields min(total, max) in any order), maxima and concatenation.
 
 use std::ops::Range;
 

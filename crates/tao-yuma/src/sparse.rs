@@ -204,7 +204,8 @@ impl ColumnFold {
         }
     }
 
-    /// Adds another fold over the same columns (exact only when no sum saturates).
+    /// Adds another fold over the same columns: the same as one fold over both blocks' entries
+    /// when they are non-negative (saturating sums of those do not depend on the order).
     pub fn absorb(&mut self, other: &Self) {
         for ((sum, count), &(s, c)) in self.columns.iter_mut().zip(&other.columns) {
             *sum = sum.saturating_add(s);
