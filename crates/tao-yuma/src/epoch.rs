@@ -27,7 +27,7 @@ pub fn run_epoch(input: &EpochInput) -> Result<EpochOutput, EpochError> {
 /// Runs epochs on up to a given number of threads, and keeps the working memory of one epoch
 /// for the next (memory already mapped costs no page faults). The threads live only during
 /// [`EpochRunner::run`], and its results are the same on any number of them.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct EpochRunner {
     /// Most threads one epoch may use (this one included).
     threads: usize,
