@@ -130,14 +130,11 @@ fn epoch(input: &EpochInput, parts: usize, spare: &mut Spare) -> EpochOutput {
     let bonds_penalty = u16_proportion(input.bonds_penalty);
     let clipped = parallel::map(weights.into_blocks(), |(start, w)| {
         let stake = active_stake.get(start..).unwrap_or(&[]);
-        (
-            start,
-            clip(w, &consensus, stake, bonds_penalty, !input.yuma3_enabled),
-        )
+        (start, clip(w, &consensus, stake, bonds_penalty, classic))
     });
     let mut validator_trust = Vec::with_capacity(n);
     let mut incentive = vec![ZERO; n];
-    let mut delta_sums = (!input.yuma3_enabled).then(|| ColumnFold::new(n));
+    let mut delta_sums = classic.then(|| ColumnFold::new(n));
     let mut weights_for_bonds = Vec::with_capacity(clipped.len());
     for (start, part) in clipped {
         validator_trust.extend(part.validator_trust);
@@ -942,7 +939,8 @@ fn yuma3_bonds(
 ///
 /// The reference's ten passes (load, normalise the stored bonds, scale the weights by stake,
 /// normalise them, merge, normalise, dividends, max-upscale, convert) run as three: the column
-/// sums of the stored bonds (the delta `W_b ∘ A` and its sums come from [`clip`]), the merge,
+/// sums of the stored bonds (taken while the weights are masked; the delta `W_b ∘ A` and its
+/// sums come from [`clip`]), the merge,
 /// reading the stored bonds straight from the input, dividing on the fly and taking the merged
 /// sums and maxima, and one pass normalising, taking dividends and upscaling into the stored
 /// form. The column maximum of the normalised bonds is the normalised column maximum, because
@@ -981,7 +979,7 @@ fn classic_bonds_with<const UNIT: bool>(
     new_permit: &[bool],
     spare: &mut Spare,
 ) -> (Vec<SparseRow>, Vec<I32F32>) {
-    let product = |x: I32F32, y: I32F32| if UNIT { mul_unit(x, y) } else { mul(x, y) };
+    let product = product::<UNIT>;
     let to_u16 = |x: I32F32| {
         if UNIT {
             unit_to_u16(x)
@@ -1086,7 +1084,7 @@ fn ema_rows<const UNIT: bool>(
     buffer: Csr,
 ) -> Csr {
     let one_minus_alpha = ONE.saturating_sub(alpha);
-    let product = |x: I32F32, y: I32F32| if UNIT { mul_unit(x, y) } else { mul(x, y) };
+    let product = product::<UNIT>;
     let sum = |x: I32F32, y: I32F32| {
         if UNIT {
             // Both terms are at most 1 (and their sum too).
@@ -1197,6 +1195,12 @@ fn merge_rows(
             (None, None) => break,
         }
     }
+}
+
+/// `x · y`: [`mul_unit`] when `UNIT` (both known to lie in [0, 1]), [`mul`] otherwise.
+#[inline(always)]
+fn product<const UNIT: bool>(x: I32F32, y: I32F32) -> I32F32 {
+    if UNIT { mul_unit(x, y) } else { mul(x, y) }
 }
 
 /// The fixed EMA alpha `1 − bonds_moving_average / 10^6`.
