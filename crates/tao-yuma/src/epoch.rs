@@ -11,9 +11,8 @@ use std::ops::Range;
 use substrate_fixed::types::{I32F32, I64F64};
 
 use crate::fixed::{
-    LiquidAlpha, ONE, ZERO, add, checked_mul, from_u16, mul, mul_unit, normalize,
-    normalize_using_sum, proportion_to_u16, safe_div_64, share_of, sub, u16_proportion,
-    unit_to_u16, wrapping_sum,
+    LiquidAlpha, ONE, ZERO, add, checked_mul, mul, mul_unit, normalize, normalize_using_sum,
+    proportion_to_u16, safe_div_64, share_of, sub, u16_proportion, unit_to_u16, wrapping_sum,
 };
 use crate::parallel;
 use crate::sparse::{ColumnDivisors, ColumnFold, Csr, RowBlocks, Spare};
@@ -109,7 +108,8 @@ fn epoch(input: &EpochInput, parts: usize, spare: &mut Spare) -> EpochOutput {
     let classic = !input.yuma3_enabled;
     let mut bond_sums = ColumnFold::new(if classic { n } else { 0 });
     let mut weights = Vec::with_capacity(ranges.len());
-    for (start, w, sums) in parallel::map(ranges, |(rows, buffer)| {
+    let mut normalized = true;
+    for (start, (w, rows_normalized), sums) in parallel::map(ranges, |(rows, buffer)| {
         let sums = classic.then(|| stored_bond_sums(input, rows.clone()));
         (
             rows.start,
@@ -118,19 +118,33 @@ fn epoch(input: &EpochInput, parts: usize, spare: &mut Spare) -> EpochOutput {
         )
     }) {
         weights.push((start, w));
+        normalized &= rows_normalized;
         if let Some(sums) = sums {
             bond_sums.absorb(&sums);
         }
     }
     let weights = RowBlocks::new(weights);
+    // Weights are never negative, and at most 1 where every row was normalised.
+    let max_weight = if normalized {
+        ONE.to_bits()
+    } else {
+        weights.max_bits()
+    };
 
     // Consensus, clipping, validator trust, incentive.
     let kappa = u16_proportion(input.kappa);
-    let consensus = weighted_median_cols(&active_stake, &weights, n, kappa, parts);
+    let consensus = weighted_median_cols(&active_stake, &weights, n, max_weight, kappa, parts);
     let bonds_penalty = u16_proportion(input.bonds_penalty);
+    let unit = |x: &I32F32| (0..=ONE.to_bits()).contains(&x.to_bits());
+    let unit = max_weight <= ONE.to_bits() && active_stake.iter().all(unit);
     let clipped = parallel::map(weights.into_blocks(), |(start, w)| {
         let stake = active_stake.get(start..).unwrap_or(&[]);
-        (start, clip(w, &consensus, stake, bonds_penalty, classic))
+        let clipped = if unit {
+            clip::<true>(w, &consensus, stake, bonds_penalty, classic)
+        } else {
+            clip::<false>(w, &consensus, stake, bonds_penalty, classic)
+        };
+        (start, clipped)
     });
     let mut validator_trust = Vec::with_capacity(n);
     let mut incentive = vec![ZERO; n];
@@ -299,18 +313,20 @@ fn top_k_nonzero(values: &[I32F32], k: usize) -> Vec<bool> {
     result
 }
 
-/// Stored weights of `rows` after the permit, self-weight and outdated masks, row-normalised.
+/// Stored weights of `rows` after the permit, self-weight and outdated masks, row-normalised;
+/// and whether every row could be normalised (see [`Csr::end_row_normalized`]).
 fn masked_weights(
     input: &EpochInput,
     rows: Range<usize>,
     permit: &[bool],
     owner: Option<usize>,
     buffer: Csr,
-) -> Csr {
+) -> (Csr, bool) {
     let stored = input.weights.get(rows.clone()).unwrap_or(&[]);
     let nnz: usize = stored.iter().map(Vec::len).sum();
     let registered = &input.block_at_registration;
     let mut w = Csr::reusing(buffer, stored.len(), nnz);
+    let mut normalized = true;
     for (i, row) in rows.zip(stored) {
         if !permit.get(i).copied().unwrap_or(false) {
             w.end_row();
@@ -323,15 +339,13 @@ fn masked_weights(
         for &(j, value) in row {
             let ju = usize::from(j);
             if ju != own && registered.get(ju).is_some_and(|&r| updated > r) {
-                w.push(j, from_u16(value));
+                w.push(j, I32F32::from_bits(i64::from(value)));
                 sum += u64::from(value);
             }
         }
-        // At most 65535 values below 2^16: `sum << 32` fits in 64 bits, and as `i64` it is the
-        // reference's wrapping sum of the 32.32 values.
-        w.end_row_divided(I32F32::from_bits((sum << 32) as i64));
+        normalized &= w.end_row_normalized(sum);
     }
-    w
+    (w, normalized)
 }
 
 /// Stake-weighted median of each column over validators with positive active stake
@@ -342,17 +356,19 @@ fn masked_weights(
 /// exceeds `minority = Σ stake − kappa`, or the largest score if none does. This computes that
 /// value directly from each column's non-zero entries by a weighted selection.
 ///
-/// The columns are split into `parts` ranges, each on a thread of its own.
+/// The columns are split into `parts` ranges, each on a thread of its own; `max_weight` bounds
+/// the raw weights.
 fn weighted_median_cols(
     active_stake: &[I32F32],
     weights: &RowBlocks,
     n: usize,
+    max_weight: i64,
     kappa: I32F32,
     parts: usize,
 ) -> Vec<I32F32> {
     // Scores of normalised rows are at most 1, so `u64` keys fit unless a row sum wrapped.
     let narrow = active_stake.len() <= 1 << NarrowKey::VOTER_BITS
-        && weights.max_bits() < 1i64 << (u64::BITS - NarrowKey::VOTER_BITS - 1);
+        && max_weight < 1i64 << (u64::BITS - NarrowKey::VOTER_BITS - 1);
     let columns = parallel::split(n, parts, |_| 1);
     parallel::map(columns, |columns| {
         if narrow {
@@ -627,8 +643,9 @@ enum Penalty {
 /// the same pass turns the weights, in place, into the weights for bonds (`interpolate_sparse`:
 /// `w + ratio · (w̄ − w)` keeping positive results, with `w̄ = 0` for dropped entries; `W`
 /// itself for `ratio == 0` and `W̄`, zeros included, for `ratio == 1`), scaled by the row's
-/// active stake with column sums when `scale_by_stake` (the classic bonds delta).
-fn clip(
+/// active stake with column sums when `scale_by_stake` (the classic bonds delta). `UNIT` says
+/// that every weight and active stake lies in [0, 1], so their products are [`mul_unit`]s.
+fn clip<const UNIT: bool>(
     mut weights: Csr,
     consensus: &[I32F32],
     active_stake: &[I32F32],
@@ -661,10 +678,11 @@ fn clip(
             let c = consensus.get(usize::from(j)).map_or(0, |c| c.to_bits());
             let kept = c >= w.to_bits() || c > 0;
             let clipped = I32F32::from_bits(if kept { c.min(w.to_bits()) } else { 0 });
+            let scaled = product::<UNIT>(a, clipped);
             if kept {
                 row_sum = row_sum.wrapping_add(clipped.to_bits());
                 if let Some(r) = incentive.get_mut(usize::from(j)) {
-                    *r = add(*r, mul(a, clipped));
+                    *r = add(*r, scaled);
                 }
             }
             let for_bonds = match penalty {
@@ -677,7 +695,12 @@ fn clip(
             };
             if let Some(mut v) = for_bonds {
                 if let Some(sums) = delta_sums.as_mut() {
-                    v = mul(v, a);
+                    // With the full penalty `v` is the clipped weight, already scaled.
+                    v = if penalty == Penalty::Full {
+                        scaled
+                    } else {
+                        product::<UNIT>(v, a)
+                    };
                     sums.add(j, v);
                 }
                 if let (Some(c), Some(x)) = (cols.get_mut(write), vals.get_mut(write)) {
@@ -738,15 +761,32 @@ fn last_tempo(input: &EpochInput) -> u64 {
     }
 }
 
-/// Column sums of the stored bonds of `rows`, every pair counted (uids `>= n` fall outside).
+/// Column sums of the stored bonds of `rows` as [`stored_bond`] gives them, every pair counted
+/// (uids `>= n` fall outside).
 fn stored_bond_sums(input: &EpochInput, rows: Range<usize>) -> ColumnFold {
     let mut sums = ColumnFold::new(usize::from(input.n));
+    let shift = bond_shift(input);
     for row in input.bonds.get(rows).unwrap_or(&[]) {
         for &(j, b) in row {
-            sums.add(j, from_u16(b));
+            sums.add(j, stored_bond(b, shift));
         }
     }
     sums
+}
+
+/// How far [`stored_bond`] shifts a stored bond for classic bonds' column normalisation. The
+/// reference normalises the 32.32 values `b · 2^32` by their saturating column sums. With at
+/// most 2^15 rows no such sum saturates, so the raw integers `b` and their sums give the same
+/// quotients, on numerators small enough for the fast division (shift 0); otherwise the
+/// reference's values are used as they are (shift 32).
+fn bond_shift(input: &EpochInput) -> u32 {
+    if input.n <= 1 << 15 { 0 } else { 32 }
+}
+
+/// A stored bond as classic bonds divide it, shifted by [`bond_shift`].
+#[inline(always)]
+fn stored_bond(b: u16, shift: u32) -> I32F32 {
+    I32F32::from_bits(i64::from(b) << shift)
 }
 
 /// `alpha · new + (1 − alpha) · old` over the union of both rows, keeping positive values
@@ -1094,6 +1134,7 @@ fn ema_rows<const UNIT: bool>(
         }
     };
     let rows = start..start + delta.rows();
+    let shift = bond_shift(input);
     let stored = input.bonds.get(rows).unwrap_or(&[]);
     let bond_count: usize = stored.iter().map(Vec::len).sum();
     let mut ema = Csr::reusing(buffer, delta.rows(), delta.nnz().max(bond_count));
@@ -1111,14 +1152,17 @@ fn ema_rows<const UNIT: bool>(
             // The same uids in both rows (as in every row of a dense subnet): no merge.
             for ((&j, &d), &(_, bond)) in dcols.iter().zip(dvals).zip(brow) {
                 let new = product(alpha, delta_div.divide(j, d));
-                let old = product(one_minus_alpha, bond_div.divide(j, from_u16(bond)));
+                let old = product(
+                    one_minus_alpha,
+                    bond_div.divide(j, stored_bond(bond, shift)),
+                );
                 keep(&mut ema, j, sum(new, old));
             }
         } else {
             merge_rows(dcols, dvals, brow, |j, d, bond| {
                 let new = d.map_or(ZERO, |d| product(alpha, delta_div.divide(j, d)));
                 let old = bond.map_or(ZERO, |b| {
-                    product(one_minus_alpha, bond_div.divide(j, from_u16(b)))
+                    product(one_minus_alpha, bond_div.divide(j, stored_bond(b, shift)))
                 });
                 keep(&mut ema, j, sum(new, old));
             });
@@ -1216,6 +1260,24 @@ fn moving_average_alpha(bonds_moving_average: u64) -> I32F32 {
 mod tests {
     use super::*;
     use proptest::strategy::Strategy;
+
+    proptest::proptest! {
+        #[test]
+        fn stored_bonds_divide_as_the_reference_values(
+            b in 0u16..=u16::MAX, others in 0u64..(1 << 15) * u64::from(u16::MAX),
+        ) {
+            // Up to 2^15 rows: the column sum never saturates, and dividing the raw integers
+            // gives the reference's quotient of the 32.32 values.
+            let sum = u64::from(b) + others.min((1 << 15) * u64::from(u16::MAX) - u64::from(b));
+            let theirs = crate::fixed::safe_div(
+                crate::fixed::from_u16(b),
+                I32F32::from_bits(i64::try_from(sum << 32).unwrap_or(i64::MAX)),
+            );
+            let ours = crate::fixed::Divisor::new(I32F32::from_bits(sum as i64));
+            proptest::prop_assert_eq!(ours.safe_div(stored_bond(b, 0)), theirs);
+            proptest::prop_assert_eq!(stored_bond(b, 32), crate::fixed::from_u16(b));
+        }
+    }
 
     /// The reference's quick-select, kept here only to check the closed form against it.
     fn quickselect(stake: &[I32F32], score: &[I32F32], minority: I32F32, total: I32F32) -> I32F32 {
@@ -1331,8 +1393,8 @@ mod tests {
             let narrow = weighted_median_keyed::<NarrowKey>(&stake, &w, 0..n, kappa);
             let wide = weighted_median_keyed::<WideKey>(&stake, &w, 0..n, kappa);
             proptest::prop_assert_eq!(&narrow, &wide);
-            proptest::prop_assert_eq!(&narrow, &weighted_median_cols(&stake, &w, n, kappa, 1));
-            proptest::prop_assert_eq!(&narrow, &weighted_median_cols(&stake, &w, n, kappa, 3));
+            proptest::prop_assert_eq!(&narrow, &weighted_median_cols(&stake, &w, n, w.max_bits(), kappa, 1));
+            proptest::prop_assert_eq!(&narrow, &weighted_median_cols(&stake, &w, n, w.max_bits(), kappa, 3));
             let mut use_stake: Vec<I32F32> = stake.iter().copied().filter(|&s| s > ZERO).collect();
             normalize(&mut use_stake);
             let total = wrapping_sum(use_stake.iter().copied());

@@ -40,18 +40,27 @@ pub fn checked_div(x: I32F32, y: I32F32) -> Option<I32F32> {
 /// A divisor prepared once for many truncating divisions by the same value (a column sum, a
 /// row sum): multiply-and-shift instead of a hardware division per entry, with exactly
 /// [`checked_div`]'s quotients (Granlund and Montgomery, "Division by invariant integers using
-/// multiplication", 1994, figure 4.1, on the odd part of the divisor).
+/// multiplication", 1994, figure 4.1). Two paths: raw `x` in `[0, 2^32)` (values below one,
+/// the epoch's usual numerators) takes the shortest, on the whole raw divisor; larger `x`
+/// works on the divisor's odd part.
 #[derive(Clone, Copy, Debug)]
 pub struct Divisor {
-    /// The divisor itself, for the inputs the fast path does not cover.
+    /// Raw `x` (as `u64`) below this takes the short path: `2^32` for raw divisors from 2 up,
+    /// where `x·2^32` fits in 64 bits and the quotient below `2^63` always fits 32.32; else 0.
+    unit_limit: u64,
+    /// The multiplier `m'` for the whole raw divisor `d`.
+    unit_magic: u64,
+    /// `ceil(log2 d) − 1`.
+    unit_shift: u32,
+    /// The divisor itself, for the inputs neither path covers.
     y: I32F32,
     /// `x·2^32 / 2^z` is `x << up >> down` for the trailing zero bits `z` of the raw divisor
     /// (one of the two shifts is 0).
     up: u32,
     /// See `up`.
     down: u32,
-    /// The fast path takes raw `x` (as `u64`) below this: non-negative and keeping `x << up`
-    /// within 64 bits; 0 for divisors `<= 0`, which always take the slow path.
+    /// The odd-part path takes raw `x` (as `u64`) below this: non-negative and keeping
+    /// `x << up` within 64 bits; 0 for divisors `<= 0`, which always take the slow path.
     limit: u64,
     /// The multiplier `m'` for the odd part `d'` of the raw divisor.
     magic: u64,
@@ -87,6 +96,9 @@ impl Divisor {
         magic: 0,
         shift1: 0,
         shift2: 0,
+        unit_limit: 1 << 32,
+        unit_magic: 0,
+        unit_shift: 63,
     };
 
     /// Prepares division by the positive raw value `d` (`d < 2^63`).
@@ -98,7 +110,14 @@ impl Divisor {
         // m' = floor(2^64 · (2^l − d') / d') + 1 < 2^64 because d' > 2^(l−1).
         let magic = ((span << 64) / odd as u128 + 1) as u64;
         let up = 32u32.saturating_sub(zeros);
+        // The same for the whole divisor (l ≥ 1 from d = 2 on).
+        let whole_l = u64::BITS - (d - 1).leading_zeros();
+        let whole_span = (1u128 << whole_l) - d as u128;
+        let unit_magic = ((whole_span << 64) / d as u128 + 1) as u64;
         Self {
+            unit_limit: if d >= 2 { 1 << 32 } else { 0 },
+            unit_magic,
+            unit_shift: if whole_l > 0 { whole_l - 1 } else { 0 },
             y: I32F32::from_bits(d as i64),
             up,
             down: zeros.saturating_sub(32),
@@ -119,6 +138,9 @@ impl Divisor {
             magic: 0,
             shift1: 0,
             shift2: 0,
+            unit_limit: 0,
+            unit_magic: 0,
+            unit_shift: 0,
         }
     }
 
@@ -126,6 +148,13 @@ impl Divisor {
     #[inline(always)]
     pub fn checked_div(&self, x: I32F32) -> Option<I32F32> {
         let ux = x.to_bits() as u64;
+        if ux < self.unit_limit {
+            // floor(x·2^32 / d) with x·2^32 < 2^64 and d ≥ 2.
+            let n = ux << 32;
+            let t1 = ((u128::from(self.unit_magic) * u128::from(n)) >> 64) as u64;
+            let q = (t1 + ((n - t1) >> 1)) >> self.unit_shift;
+            return Some(I32F32::from_bits(q as i64));
+        }
         if ux < self.limit {
             // floor(x·2^32 / (d'·2^z)) = floor(floor(x·2^32 / 2^z) / d').
             let n = (ux << self.up) >> self.down;
@@ -619,8 +648,8 @@ mod tests {
         fn prepared_division_matches_checked_div(
             a in any::<i64>(), b in any::<i64>(), k in 0u32..40, m in 0u32..63,
         ) {
-            let b_shapes = [b, b >> m, (b >> m) << k, 1i64 << m, (b >> 40) << 32, 0, (b >> m).wrapping_abs().wrapping_neg()];
-            let a_shapes = [a, a >> m, (a >> m) << k, (a >> 31).abs(), (a >> 48) << 32, a & 0xFFFF_FFFF];
+            let b_shapes = [b, b >> m, (b >> m) << k, 1i64 << m, (b >> 40) << 32, 0, (b >> m).wrapping_abs().wrapping_neg(), 1, 2, 3, i64::MAX, i64::MAX - (b & 0xFFFF).abs()];
+            let a_shapes = [a, a >> m, (a >> m) << k, (a >> 31).abs(), (a >> 48) << 32, a & 0xFFFF_FFFF, (a & 0xFFFF_FFFF) >> (m % 32), 0xFFFF_FFFF, 1 << 32];
             for b in b_shapes {
                 let divisor = Divisor::new(I32F32::from_bits(b));
                 for a in a_shapes {

@@ -74,16 +74,27 @@ impl Csr {
         }
     }
 
-    /// Closes the row being built and divides it by `sum`, its (wrapping) sum, where that is
-    /// positive (`inplace_row_normalize_sparse`, one row at a time while it is in cache).
-    pub fn end_row_divided(&mut self, sum: I32F32) {
+    /// Closes the row being built, whose values are stored `u16` weights `v` pushed as raw
+    /// bits, and row-normalises it as the reference does its 32.32 weights `v · 2^32` with
+    /// their wrapping sum (`inplace_row_normalize_sparse`). `total` is the row's plain sum; as
+    /// a 32.32 number it wraps negative from 2^31 on, and then the row stays as it is. Below
+    /// that, `floor(v · 2^32 / total)` is the reference's quotient of `v · 2^32` by
+    /// `total · 2^32`, on numerators small enough for the fast division. Says whether the row
+    /// was normalised (its values then lie in [0, 1]).
+    pub fn end_row_normalized(&mut self, total: u64) -> bool {
         let start = self.offsets.last().copied().unwrap_or(0);
-        if sum > ZERO
-            && let Some(vals) = self.vals.get_mut(start..)
-        {
-            divide_all(vals, sum);
+        let wraps = total >= 1 << 31;
+        if let Some(vals) = self.vals.get_mut(start..) {
+            if wraps {
+                for v in vals.iter_mut() {
+                    *v = I32F32::from_bits(v.to_bits() << 32);
+                }
+            } else if total > 0 {
+                divide_all(vals, I32F32::from_bits(total as i64));
+            }
         }
         self.end_row();
+        !wraps
     }
 
     /// All columns and values, row after row.
@@ -291,6 +302,60 @@ fn divide_all(vals: &mut [I32F32], denominator: I32F32) {
     } else {
         for v in vals.iter_mut() {
             *v = safe_div(*v, denominator);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fixed::from_u16;
+    use proptest::prelude::*;
+
+    /// The reference's row normalisation of stored weights: 32.32 values, their wrapping sum,
+    /// division only where that sum is positive.
+    fn reference_row(values: &[u16]) -> Vec<I32F32> {
+        let sum = values
+            .iter()
+            .fold(0i64, |acc, &v| acc.wrapping_add(from_u16(v).to_bits()));
+        values
+            .iter()
+            .map(|&v| {
+                if sum > 0 {
+                    safe_div(from_u16(v), I32F32::from_bits(sum))
+                } else {
+                    from_u16(v)
+                }
+            })
+            .collect()
+    }
+
+    fn normalized_row(values: &[u16]) -> (Vec<I32F32>, bool) {
+        let mut m = Csr::reusing(Csr::default(), 1, values.len());
+        for (j, &v) in values.iter().enumerate() {
+            m.push(j as u16, I32F32::from_bits(i64::from(v)));
+        }
+        let total = values.iter().map(|&v| u64::from(v)).sum();
+        let normalized = m.end_row_normalized(total);
+        (m.row(0).1.to_vec(), normalized)
+    }
+
+    proptest! {
+        #[test]
+        fn rows_normalise_as_the_reference_does(values in proptest::collection::vec(any::<u16>(), 0..40)) {
+            let (row, normalized) = normalized_row(&values);
+            prop_assert_eq!(row, reference_row(&values));
+            prop_assert!(normalized);
+        }
+    }
+
+    #[test]
+    fn rows_whose_sum_wraps_stay_as_they_are() {
+        // 32769 · 65535 ≥ 2^31: the reference's 32.32 sum wraps negative.
+        for values in [vec![u16::MAX; 32_769], vec![u16::MAX; 32_768]] {
+            let (row, normalized) = normalized_row(&values);
+            assert_eq!(row, reference_row(&values));
+            assert_eq!(normalized, values.len() < 32_769);
         }
     }
 }
