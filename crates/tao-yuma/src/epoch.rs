@@ -15,7 +15,7 @@ use crate::fixed::{
     proportion_to_u16, safe_div_64, share_of, sub, u16_proportion, unit_to_u16, wrapping_sum,
 };
 use crate::parallel;
-use crate::sparse::{ColumnDivisors, ColumnFold, Csr, RowBlocks, Spare};
+use crate::sparse::{ColumnDivisors, ColumnFold, Csr, ROW_SUM_WRAPS, RowBlocks, Spare};
 use crate::{EpochError, EpochInput, EpochOutput, SparseRow, validate};
 
 /// Runs one Yuma Consensus epoch on `input` after [`validate`]-ing it, on this thread.
@@ -139,12 +139,10 @@ fn epoch(input: &EpochInput, parts: usize, spare: &mut Spare) -> EpochOutput {
     let unit = max_weight <= ONE.to_bits() && active_stake.iter().all(unit);
     let clipped = parallel::map(weights.into_blocks(), |(start, w)| {
         let stake = active_stake.get(start..).unwrap_or(&[]);
-        let clipped = if unit {
-            clip::<true>(w, &consensus, stake, bonds_penalty, classic)
-        } else {
-            clip::<false>(w, &consensus, stake, bonds_penalty, classic)
-        };
-        (start, clipped)
+        (
+            start,
+            clip(w, &consensus, stake, bonds_penalty, classic, unit),
+        )
     });
     let mut validator_trust = Vec::with_capacity(n);
     let mut incentive = vec![ZERO; n];
@@ -326,7 +324,7 @@ fn masked_weights(
     let nnz: usize = stored.iter().map(Vec::len).sum();
     let registered = &input.block_at_registration;
     let mut w = Csr::reusing(buffer, stored.len(), nnz);
-    let mut normalized = true;
+    let mut largest_sum = 0;
     for (i, row) in rows.zip(stored) {
         if !permit.get(i).copied().unwrap_or(false) {
             w.end_row();
@@ -343,9 +341,10 @@ fn masked_weights(
                 sum += u64::from(value);
             }
         }
-        normalized &= w.end_row_normalized(sum);
+        largest_sum = largest_sum.max(sum);
+        w.end_row_normalized(sum);
     }
-    (w, normalized)
+    (w, largest_sum < ROW_SUM_WRAPS)
 }
 
 /// Stake-weighted median of each column over validators with positive active stake
@@ -627,15 +626,14 @@ struct Clipped {
     incentive: Vec<I32F32>,
 }
 
-/// How [`clip`] turns a weight into its weight for bonds.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Penalty {
+/// How [`clip`] turns a weight into its weight for bonds, by the bonds penalty.
+mod penalty {
     /// `bonds_penalty == 0`: the weight itself.
-    None,
+    pub const NONE: u8 = 0;
     /// `bonds_penalty == 1`: the clipped weight, zeros kept where the entry is kept.
-    Full,
+    pub const FULL: u8 = 1;
     /// Anything between: the interpolation, positive results kept.
-    Partial(I32F32),
+    pub const PARTIAL: u8 = 2;
 }
 
 /// Clips the weights at consensus (`col_clip_sparse`: `W̄ = min(w, c)`, dropping entries whose
@@ -643,26 +641,44 @@ enum Penalty {
 /// the same pass turns the weights, in place, into the weights for bonds (`interpolate_sparse`:
 /// `w + ratio · (w̄ − w)` keeping positive results, with `w̄ = 0` for dropped entries; `W`
 /// itself for `ratio == 0` and `W̄`, zeros included, for `ratio == 1`), scaled by the row's
-/// active stake with column sums when `scale_by_stake` (the classic bonds delta). `UNIT` says
+/// active stake with column sums when `scale_by_stake` (the classic bonds delta). `unit` says
 /// that every weight and active stake lies in [0, 1], so their products are [`mul_unit`]s.
-fn clip<const UNIT: bool>(
-    mut weights: Csr,
+fn clip(
+    weights: Csr,
     consensus: &[I32F32],
     active_stake: &[I32F32],
     ratio: I32F32,
     scale_by_stake: bool,
+    unit: bool,
+) -> Clipped {
+    use penalty::{FULL, NONE, PARTIAL};
+    let args = (weights, consensus, active_stake, ratio);
+    // Each case gets a loop of its own, with only the work it needs.
+    match (unit, scale_by_stake, ratio == ZERO, ratio == ONE) {
+        (true, true, true, _) => clip_with::<true, true, NONE>(args),
+        (true, true, _, true) => clip_with::<true, true, FULL>(args),
+        (true, true, _, _) => clip_with::<true, true, PARTIAL>(args),
+        (true, false, true, _) => clip_with::<true, false, NONE>(args),
+        (true, false, _, true) => clip_with::<true, false, FULL>(args),
+        (true, false, _, _) => clip_with::<true, false, PARTIAL>(args),
+        (false, true, true, _) => clip_with::<false, true, NONE>(args),
+        (false, true, _, true) => clip_with::<false, true, FULL>(args),
+        (false, true, _, _) => clip_with::<false, true, PARTIAL>(args),
+        (false, false, true, _) => clip_with::<false, false, NONE>(args),
+        (false, false, _, true) => clip_with::<false, false, FULL>(args),
+        (false, false, _, _) => clip_with::<false, false, PARTIAL>(args),
+    }
+}
+
+/// [`clip`] for one case: products of proportions when `UNIT`, the delta and its column sums
+/// when `SCALE`, and one of the [`penalty`] kinds.
+fn clip_with<const UNIT: bool, const SCALE: bool, const PENALTY: u8>(
+    (mut weights, consensus, active_stake, ratio): (Csr, &[I32F32], &[I32F32], I32F32),
 ) -> Clipped {
     let rows = weights.rows();
     let mut validator_trust = vec![ZERO; rows];
     let mut incentive = vec![ZERO; consensus.len()];
-    let mut delta_sums = scale_by_stake.then(|| ColumnFold::new(consensus.len()));
-    let penalty = if ratio == ZERO {
-        Penalty::None
-    } else if ratio == ONE {
-        Penalty::Full
-    } else {
-        Penalty::Partial(ratio)
-    };
+    let mut delta_sums = ColumnFold::new(if SCALE { consensus.len() } else { 0 });
     let (offsets, cols, vals) = weights.parts_mut();
     let mut write = 0;
     let mut start = 0;
@@ -685,23 +701,23 @@ fn clip<const UNIT: bool>(
                     *r = add(*r, scaled);
                 }
             }
-            let for_bonds = match penalty {
-                Penalty::None => Some(w),
-                Penalty::Full => kept.then_some(clipped),
-                Penalty::Partial(ratio) => {
+            let for_bonds = match PENALTY {
+                penalty::NONE => Some(w),
+                penalty::FULL => kept.then_some(clipped),
+                _ => {
                     let interp = add(w, mul(ratio, sub(clipped, w)));
                     (interp.to_bits() > 0).then_some(interp)
                 }
             };
             if let Some(mut v) = for_bonds {
-                if let Some(sums) = delta_sums.as_mut() {
+                if SCALE {
                     // With the full penalty `v` is the clipped weight, already scaled.
-                    v = if penalty == Penalty::Full {
+                    v = if PENALTY == penalty::FULL {
                         scaled
                     } else {
                         product::<UNIT>(v, a)
                     };
-                    sums.add(j, v);
+                    delta_sums.add(j, v);
                 }
                 if let (Some(c), Some(x)) = (cols.get_mut(write), vals.get_mut(write)) {
                     *c = j;
@@ -720,7 +736,7 @@ fn clip<const UNIT: bool>(
     vals.truncate(write);
     Clipped {
         weights_for_bonds: weights,
-        delta_sums,
+        delta_sums: SCALE.then_some(delta_sums),
         validator_trust,
         incentive,
     }
@@ -1083,19 +1099,24 @@ fn classic_bonds_with<const UNIT: bool>(
         let mut stored = Vec::with_capacity(rows.len());
         for (r, i) in rows.clone().enumerate() {
             let (cols, vals) = ema.row(r);
-            let permitted = new_permit.get(i).copied().unwrap_or(false);
-            let mut row = Vec::with_capacity(if permitted { cols.len() } else { 0 });
             let mut acc = ZERO;
-            for (&j, &v) in cols.iter().zip(vals) {
+            let mut dividend = |j: u16, v: I32F32| {
                 let normalized = ema_div.divide(j, v);
                 let inc = incentive.get(usize::from(j)).copied().unwrap_or(ZERO);
                 acc = add(acc, product(inc, normalized));
-                if permitted {
-                    row.push((j, to_u16(max_div.divide(j, normalized))));
+                normalized
+            };
+            // Only permitted uids keep their bonds.
+            if new_permit.get(i).copied().unwrap_or(false) {
+                let upscaled = |(&j, &v)| (j, to_u16(max_div.divide(j, dividend(j, v))));
+                stored.push(cols.iter().zip(vals).map(upscaled).collect());
+            } else {
+                for (&j, &v) in cols.iter().zip(vals) {
+                    dividend(j, v);
                 }
+                stored.push(Vec::new());
             }
             dividends.push(acc);
-            stored.push(row);
         }
         (stored, dividends)
     });

@@ -83,6 +83,24 @@ impl Divisor {
         Self::positive(d)
     }
 
+    /// [`Divisor::new`] for numerators below one (raw `[0, 2^32)`, the short path) at half
+    /// the preparation: any other numerator takes the slow path. For the column sums of
+    /// proportions, prepared by the thousand per epoch.
+    pub fn new_for_proportions(y: I32F32) -> Self {
+        match u64::try_from(y.to_bits()) {
+            Ok(d) if d >= 2 => {
+                let (unit_magic, unit_shift) = whole_magic(d);
+                Self {
+                    unit_limit: 1 << 32,
+                    unit_magic,
+                    unit_shift,
+                    ..Self::slow(y)
+                }
+            }
+            _ => Self::slow(y),
+        }
+    }
+
     /// Division by one: keeps every value (prepared at compile time).
     pub const ONE: Self = Self::positive(1 << 32);
 
@@ -110,14 +128,11 @@ impl Divisor {
         // m' = floor(2^64 · (2^l − d') / d') + 1 < 2^64 because d' > 2^(l−1).
         let magic = ((span << 64) / odd as u128 + 1) as u64;
         let up = 32u32.saturating_sub(zeros);
-        // The same for the whole divisor (l ≥ 1 from d = 2 on).
-        let whole_l = u64::BITS - (d - 1).leading_zeros();
-        let whole_span = (1u128 << whole_l) - d as u128;
-        let unit_magic = ((whole_span << 64) / d as u128 + 1) as u64;
+        let (unit_magic, unit_shift) = whole_magic(d);
         Self {
             unit_limit: if d >= 2 { 1 << 32 } else { 0 },
             unit_magic,
-            unit_shift: if whole_l > 0 { whole_l - 1 } else { 0 },
+            unit_shift,
             y: I32F32::from_bits(d as i64),
             up,
             down: zeros.saturating_sub(32),
@@ -178,6 +193,14 @@ impl Divisor {
     pub fn safe_div(&self, x: I32F32) -> I32F32 {
         self.checked_div(x).unwrap_or(ZERO)
     }
+}
+
+/// The short path's multiplier `m'` and shift `l − 1` for the whole raw divisor `d >= 2`
+/// (`l = ceil(log2 d) >= 1`).
+const fn whole_magic(d: u64) -> (u64, u32) {
+    let l = u64::BITS - (d - 1).leading_zeros();
+    let span = (1u128 << l) - d as u128;
+    (((span << 64) / d as u128 + 1) as u64, l.saturating_sub(1))
 }
 
 /// `x · y` saturating on overflow: `substrate-fixed`'s `saturating_mul` for 32.32 (which widens
@@ -651,10 +674,12 @@ mod tests {
             let b_shapes = [b, b >> m, (b >> m) << k, 1i64 << m, (b >> 40) << 32, 0, (b >> m).wrapping_abs().wrapping_neg(), 1, 2, 3, i64::MAX, i64::MAX - (b & 0xFFFF).abs()];
             let a_shapes = [a, a >> m, (a >> m) << k, (a >> 31).abs(), (a >> 48) << 32, a & 0xFFFF_FFFF, (a & 0xFFFF_FFFF) >> (m % 32), 0xFFFF_FFFF, 1 << 32];
             for b in b_shapes {
-                let divisor = Divisor::new(I32F32::from_bits(b));
+                let y = I32F32::from_bits(b);
+                let (divisor, for_proportions) = (Divisor::new(y), Divisor::new_for_proportions(y));
                 for a in a_shapes {
                     let x = I32F32::from_bits(a);
-                    prop_assert_eq!(divisor.checked_div(x), checked_div(x, I32F32::from_bits(b)), "{} / {}", a, b);
+                    prop_assert_eq!(divisor.checked_div(x), checked_div(x, y), "{} / {}", a, b);
+                    prop_assert_eq!(for_proportions.checked_div(x), checked_div(x, y), "{} / {}", a, b);
                 }
             }
         }

@@ -79,13 +79,11 @@ impl Csr {
     /// their wrapping sum (`inplace_row_normalize_sparse`). `total` is the row's plain sum; as
     /// a 32.32 number it wraps negative from 2^31 on, and then the row stays as it is. Below
     /// that, `floor(v · 2^32 / total)` is the reference's quotient of `v · 2^32` by
-    /// `total · 2^32`, on numerators small enough for the fast division. Says whether the row
-    /// was normalised (its values then lie in [0, 1]).
-    pub fn end_row_normalized(&mut self, total: u64) -> bool {
+    /// `total · 2^32`, on numerators small enough for the fast division.
+    pub fn end_row_normalized(&mut self, total: u64) {
         let start = self.offsets.last().copied().unwrap_or(0);
-        let wraps = total >= 1 << 31;
         if let Some(vals) = self.vals.get_mut(start..) {
-            if wraps {
+            if total >= ROW_SUM_WRAPS {
                 for v in vals.iter_mut() {
                     *v = I32F32::from_bits(v.to_bits() << 32);
                 }
@@ -94,7 +92,6 @@ impl Csr {
             }
         }
         self.end_row();
-        !wraps
     }
 
     /// All columns and values, row after row.
@@ -113,6 +110,10 @@ impl Csr {
         self.vals.iter().map(|v| v.to_bits()).max().unwrap_or(0)
     }
 }
+
+/// The plain row sum of stored weights from which the reference's 32.32 sum wraps negative and
+/// [`Csr::end_row_normalized`] leaves the row as it is (below it, values end in [0, 1]).
+pub const ROW_SUM_WRAPS: u64 = 1 << 31;
 
 /// The memory of an epoch's matrices and per-column divisors once it is done with them, for the
 /// next epoch to write into (memory already mapped costs no page faults).
@@ -268,7 +269,7 @@ fn divisor_for(d: I32F32, count: u32) -> Divisor {
     if d == ZERO {
         Divisor::ONE
     } else if count >= PREPARED_DIVISION_MIN {
-        Divisor::new(d)
+        Divisor::new_for_proportions(d)
     } else {
         Divisor::slow(d)
     }
@@ -292,10 +293,11 @@ impl ColumnDivisors {
 /// Entry counts from which preparing a [`Divisor`] beats dividing entry by entry.
 const PREPARED_DIVISION_MIN: u32 = 8;
 
-/// `safe_div(v, denominator)` for every value, with a prepared divisor for longer slices.
+/// `safe_div(v, denominator)` for every value, with a divisor prepared for values below one in
+/// longer slices.
 fn divide_all(vals: &mut [I32F32], denominator: I32F32) {
     if vals.len() >= PREPARED_DIVISION_MIN as usize {
-        let d = Divisor::new(denominator);
+        let d = Divisor::new_for_proportions(denominator);
         for v in vals.iter_mut() {
             *v = d.safe_div(*v);
         }
@@ -336,8 +338,8 @@ mod tests {
             m.push(j as u16, I32F32::from_bits(i64::from(v)));
         }
         let total = values.iter().map(|&v| u64::from(v)).sum();
-        let normalized = m.end_row_normalized(total);
-        (m.row(0).1.to_vec(), normalized)
+        m.end_row_normalized(total);
+        (m.row(0).1.to_vec(), total < ROW_SUM_WRAPS)
     }
 
     proptest! {
