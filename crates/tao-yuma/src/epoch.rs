@@ -323,6 +323,7 @@ fn masked_weights(
     let stored = input.weights.get(rows.clone()).unwrap_or(&[]);
     let nnz: usize = stored.iter().map(Vec::len).sum();
     let registered = &input.block_at_registration;
+    let latest_registration = registered.iter().copied().max().unwrap_or(0);
     let mut w = Csr::reusing(buffer, stored.len(), nnz);
     let mut largest_sum = 0;
     for (i, row) in rows.zip(stored) {
@@ -334,11 +335,24 @@ fn masked_weights(
         // The owner keeps its self-weight; uids >= n have no registration block.
         let own = if owner == Some(i) { usize::MAX } else { i };
         let mut sum = 0u64;
-        for &(j, value) in row {
-            let ju = usize::from(j);
-            if ju != own && registered.get(ju).is_some_and(|&r| updated > r) {
-                w.push(j, I32F32::from_bits(i64::from(value)));
-                sum += u64::from(value);
+        let mut keep = |j: u16, value: u16| {
+            w.push(j, I32F32::from_bits(i64::from(value)));
+            sum += u64::from(value);
+        };
+        if updated > latest_registration {
+            // Set after every registration: no weight is outdated.
+            for &(j, value) in row {
+                let ju = usize::from(j);
+                if ju != own && ju < registered.len() {
+                    keep(j, value);
+                }
+            }
+        } else {
+            for &(j, value) in row {
+                let ju = usize::from(j);
+                if ju != own && registered.get(ju).is_some_and(|&r| updated > r) {
+                    keep(j, value);
+                }
             }
         }
         largest_sum = largest_sum.max(sum);
@@ -1066,30 +1080,23 @@ fn classic_bonds_with<const UNIT: bool>(
         .iter()
         .map(|block| (block, spare.matrix()))
         .collect();
-    let new_folds = || EmaFolds {
-        sums: ColumnFold::new(n),
-        max: vec![ZERO; n],
-    };
     let parts = parallel::map(blocks, |((start, d), buffer)| {
-        let mut folds = new_folds();
+        let mut folds = ColumnFold::new(n);
         let divisors = (&delta_div, &bond_div);
         let ema = ema_rows::<UNIT>(*start, d, input, divisors, alpha, &mut folds, buffer);
         (ema, folds)
     });
-    let mut folds = new_folds();
+    let mut ema_sums = ColumnFold::new(n);
     let mut emas = Vec::with_capacity(parts.len());
     for (ema, part) in parts {
-        folds.absorb(&part);
+        ema_sums.absorb(&part);
         emas.push(ema);
     }
-    let EmaFolds {
-        sums: ema_sums,
-        max: mut ema_max,
-    } = folds;
     let ema_div = ema_sums.divisors(spare);
-    for (j, m) in ema_max.iter_mut().enumerate() {
-        *m = ema_div.divide(u16::try_from(j).unwrap_or(u16::MAX), *m);
-    }
+    let ema_max: Vec<I32F32> = (0..=u16::MAX)
+        .zip(ema_sums.maxima())
+        .map(|(j, m)| ema_div.divide(j, m))
+        .collect();
     let max_div = ema_sums.divisors_of(&ema_max, spare);
     let starts = delta.blocks().iter().map(|(start, _)| *start);
     let blocks: Vec<(usize, &Csr)> = starts.zip(&emas).collect();
@@ -1141,7 +1148,7 @@ fn ema_rows<const UNIT: bool>(
     input: &EpochInput,
     (delta_div, bond_div): (&ColumnDivisors, &ColumnDivisors),
     alpha: I32F32,
-    folds: &mut EmaFolds,
+    folds: &mut ColumnFold,
     buffer: Csr,
 ) -> Csr {
     let one_minus_alpha = ONE.saturating_sub(alpha);
@@ -1162,7 +1169,7 @@ fn ema_rows<const UNIT: bool>(
     let mut keep = |ema: &mut Csr, j: u16, acc: I32F32| {
         if acc.to_bits() > 0 {
             ema.push(j, acc);
-            folds.keep(j, acc);
+            folds.add_keeping_max(j, acc);
         }
     };
     let no_bonds: &[(u16, u16)] = &[];
@@ -1191,35 +1198,6 @@ fn ema_rows<const UNIT: bool>(
         ema.end_row();
     }
     ema
-}
-
-/// Column sums and maxima of the classic EMA bonds.
-struct EmaFolds {
-    sums: ColumnFold,
-    max: Vec<I32F32>,
-}
-
-impl EmaFolds {
-    /// Counts the kept positive entry `acc` at uid `j`.
-    #[inline(always)]
-    fn keep(&mut self, j: u16, acc: I32F32) {
-        self.sums.add(j, acc);
-        if let Some(m) = self.max.get_mut(usize::from(j))
-            && m.to_bits() < acc.to_bits()
-        {
-            *m = acc;
-        }
-    }
-
-    /// Folds in another block's sums and maxima.
-    fn absorb(&mut self, other: &Self) {
-        self.sums.absorb(&other.sums);
-        for (m, &x) in self.max.iter_mut().zip(&other.max) {
-            if m.to_bits() < x.to_bits() {
-                *m = x;
-            }
-        }
-    }
 }
 
 /// Calls `each(uid, delta, bond)` for the union of a delta row and a stored bonds row, both in

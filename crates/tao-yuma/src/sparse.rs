@@ -191,38 +191,65 @@ impl RowBlocks {
     }
 }
 
-/// Per-column saturating sums (starting at 0) with entry counts, for the column
+/// Per-column saturating sums (starting at 0) with entry counts and maxima, for the column
 /// normalisations; entries beyond the column count are ignored.
 pub struct ColumnFold {
-    /// Raw sum and entries seen, per column (together: one lookup per entry).
-    columns: Vec<(i64, u32)>,
+    /// Per column: everything one entry updates, so that it takes one lookup.
+    columns: Vec<FoldedColumn>,
+}
+
+/// One column of a [`ColumnFold`].
+#[derive(Clone, Copy, Default)]
+struct FoldedColumn {
+    /// Raw saturating sum.
+    sum: i64,
+    /// Entries seen.
+    count: u32,
+    /// Largest raw value added with [`ColumnFold::add_keeping_max`] (0 before any).
+    max: i64,
 }
 
 impl ColumnFold {
     /// Zero sums for `columns` columns.
     pub fn new(columns: usize) -> Self {
         Self {
-            columns: vec![(0, 0); columns],
+            columns: vec![FoldedColumn::default(); columns],
         }
     }
 
     /// Adds `v` to column `j`'s saturating sum (the reference's column sums).
     #[inline(always)]
     pub fn add(&mut self, j: u16, v: I32F32) {
-        if let Some((sum, count)) = self.columns.get_mut(usize::from(j)) {
-            *sum = sum.saturating_add(v.to_bits());
+        if let Some(column) = self.columns.get_mut(usize::from(j)) {
+            column.sum = column.sum.saturating_add(v.to_bits());
             // At most one entry per row and at most 2^16 rows: no overflow.
-            *count += 1;
+            column.count += 1;
+        }
+    }
+
+    /// [`ColumnFold::add`], also keeping the column's largest value.
+    #[inline(always)]
+    pub fn add_keeping_max(&mut self, j: u16, v: I32F32) {
+        if let Some(column) = self.columns.get_mut(usize::from(j)) {
+            column.sum = column.sum.saturating_add(v.to_bits());
+            column.count += 1;
+            column.max = column.max.max(v.to_bits());
         }
     }
 
     /// Adds another fold over the same columns: the same as one fold over both blocks' entries
     /// when they are non-negative (saturating sums of those do not depend on the order).
     pub fn absorb(&mut self, other: &Self) {
-        for ((sum, count), &(s, c)) in self.columns.iter_mut().zip(&other.columns) {
-            *sum = sum.saturating_add(s);
-            *count += c;
+        for (column, part) in self.columns.iter_mut().zip(&other.columns) {
+            column.sum = column.sum.saturating_add(part.sum);
+            column.count += part.count;
+            column.max = column.max.max(part.max);
         }
+    }
+
+    /// Each column's largest value kept by [`ColumnFold::add_keeping_max`].
+    pub fn maxima(&self) -> impl Iterator<Item = I32F32> + '_ {
+        self.columns.iter().map(|c| I32F32::from_bits(c.max))
     }
 
     /// Division by each column's fold where that is non-zero (by one, which keeps every value,
@@ -231,7 +258,7 @@ impl ColumnFold {
         spare.collect_divisors(
             self.columns
                 .iter()
-                .map(|&(sum, count)| divisor_for(I32F32::from_bits(sum), count)),
+                .map(|c| divisor_for(I32F32::from_bits(c.sum), c.count)),
         )
     }
 
@@ -242,9 +269,9 @@ impl ColumnFold {
         kept: impl Fn(usize) -> bool,
         spare: &mut Spare,
     ) -> ColumnDivisors {
-        spare.collect_divisors(self.columns.iter().enumerate().map(|(j, &(sum, count))| {
+        spare.collect_divisors(self.columns.iter().enumerate().map(|(j, c)| {
             if kept(j) {
-                divisor_for(I32F32::from_bits(sum), count)
+                divisor_for(I32F32::from_bits(c.sum), c.count)
             } else {
                 Divisor::ZERO
             }
@@ -258,7 +285,7 @@ impl ColumnFold {
             values
                 .iter()
                 .zip(&self.columns)
-                .map(|(&d, &(_, count))| divisor_for(d, count)),
+                .map(|(&d, c)| divisor_for(d, c.count)),
         )
     }
 }

@@ -45,15 +45,18 @@ pub fn validate(input: &EpochInput) -> Result<(), EpochError> {
                     n,
                 });
             }
-            for pair in pairs.windows(2) {
-                if pair[1].0 <= pair[0].0 {
-                    return Err(EpochError::RowNotSorted {
-                        field,
-                        row,
-                        uid: pair[1].0,
-                        previous: pair[0].0,
-                    });
-                }
+            // One branch-free pass tells whether the row is sorted; only a row that is not is
+            // searched for its first unsorted pair.
+            let unsorted = pairs
+                .windows(2)
+                .fold(false, |acc, pair| acc | (pair[1].0 <= pair[0].0));
+            if unsorted && let Some(pair) = pairs.windows(2).find(|pair| pair[1].0 <= pair[0].0) {
+                return Err(EpochError::RowNotSorted {
+                    field,
+                    row,
+                    uid: pair[1].0,
+                    previous: pair[0].0,
+                });
             }
         }
     }
