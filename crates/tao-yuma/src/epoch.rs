@@ -488,10 +488,13 @@ fn weighted_median_keyed<K: MedianKey>(
     let stake_of = |key: K| use_stake.get(key.voter()).map_or(0, |s| s.to_bits());
     let block = (MEDIAN_BLOCK_KEYS / voters).clamp(1, MEDIAN_BLOCK_COLUMNS);
     let mut keys: Vec<K> = vec![K::default(); block * voters];
-    let mut fill = vec![0usize; block];
+    // Where the next key of each column of the block goes.
+    let mut next = vec![0usize; block];
     for (b, medians) in median.chunks_mut(block).enumerate() {
         let block_start = columns.start + b * block;
-        fill.fill(0);
+        for (c, at) in next.iter_mut().enumerate() {
+            *at = c * voters;
+        }
         for (voter, (cols, vals)) in rows.iter_mut().enumerate() {
             let mut taken = 0;
             for (&j, &w) in cols.iter().zip(vals.iter()) {
@@ -501,19 +504,19 @@ fn weighted_median_keyed<K: MedianKey>(
                 }
                 taken += 1;
                 if w.to_bits() > 0
-                    && let Some(f) = fill.get_mut(slot)
+                    && let Some(at) = next.get_mut(slot)
                 {
-                    if let Some(k) = keys.get_mut(slot * voters + *f) {
+                    if let Some(k) = keys.get_mut(*at) {
                         *k = K::new(w, voter);
                     }
-                    *f += 1;
+                    *at += 1;
                 }
             }
             *cols = cols.get(taken..).unwrap_or(&[]);
             *vals = vals.get(taken..).unwrap_or(&[]);
         }
-        for ((c, med), &len) in medians.iter_mut().enumerate().zip(&fill) {
-            if let Some(column) = keys.get_mut(c * voters..c * voters + len) {
+        for ((c, med), &end) in medians.iter_mut().enumerate().zip(&next) {
+            if let Some(column) = keys.get_mut(c * voters..end) {
                 *med = column_median(column, voters, stake_sum, minority, stake_of);
             }
         }
