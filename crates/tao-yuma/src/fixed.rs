@@ -40,63 +40,28 @@ pub fn checked_div(x: I32F32, y: I32F32) -> Option<I32F32> {
 /// A divisor prepared once for many truncating divisions by the same value (a column sum, a
 /// row sum): multiply-and-shift instead of a hardware division per entry, with exactly
 /// [`checked_div`]'s quotients (Granlund and Montgomery, "Division by invariant integers using
-/// multiplication", 1994, figure 4.1). Two paths: raw `x` in `[0, 2^32)` (values below one,
-/// the epoch's usual numerators) takes the shortest, on the whole raw divisor; larger `x`
-/// works on the divisor's odd part.
+/// multiplication", 1994, figure 4.1, on the raw divisor). The prepared path takes raw `x` in
+/// `[0, 2^32)`: values below one, which is what the epoch divides in bulk (proportions, and
+/// stored `u16` values taken as raw integers); anything else is divided by [`checked_div`].
 #[derive(Clone, Copy, Debug)]
 pub struct Divisor {
-    /// Raw `x` (as `u64`) below this takes the short path: `2^32` for raw divisors from 2 up,
-    /// where `x·2^32` fits in 64 bits and the quotient below `2^63` always fits 32.32; else 0.
-    unit_limit: u64,
-    /// The multiplier `m'` for the whole raw divisor `d`.
-    unit_magic: u64,
-    /// `ceil(log2 d) − 1`.
-    unit_shift: u32,
-    /// The divisor itself, for the inputs neither path covers.
-    y: I32F32,
-    /// `x·2^32 / 2^z` is `x << up >> down` for the trailing zero bits `z` of the raw divisor
-    /// (one of the two shifts is 0).
-    up: u32,
-    /// See `up`.
-    down: u32,
-    /// The odd-part path takes raw `x` (as `u64`) below this: non-negative and keeping
-    /// `x << up` within 64 bits; 0 for divisors `<= 0`, which always take the slow path.
+    /// Raw `x` (as `u64`) below this takes the prepared path: `2^32` for raw divisors from 2
+    /// up, where `x·2^32` fits in 64 bits and the quotient, below `2^63`, fits 32.32; else 0.
     limit: u64,
-    /// The multiplier `m'` for the odd part `d'` of the raw divisor.
+    /// The multiplier `m' = floor(2^64 · (2^l − d) / d) + 1` for the raw divisor `d`,
+    /// `l = ceil(log2 d)`.
     magic: u64,
-    /// `min(l, 1)` with `l = ceil(log2 d')`.
-    shift1: u32,
-    /// `max(l - 1, 0)`.
-    shift2: u32,
+    /// `l − 1`.
+    shift: u32,
+    /// The divisor itself, for the inputs the prepared path does not take.
+    y: I32F32,
 }
 
 impl Divisor {
-    /// Prepares division by `y` (any value; zero and negative divisors take the slow path).
+    /// Prepares division by `y` (any value; divisors below 2 raw always divide directly).
     pub fn new(y: I32F32) -> Self {
-        let bits = y.to_bits();
-        let Ok(d) = u64::try_from(bits) else {
-            return Self::slow(y);
-        };
-        if d == 0 {
-            return Self::slow(y);
-        }
-        Self::positive(d)
-    }
-
-    /// [`Divisor::new`] for numerators below one (raw `[0, 2^32)`, the short path) at half
-    /// the preparation: any other numerator takes the slow path. For the column sums of
-    /// proportions, prepared by the thousand per epoch.
-    pub fn new_for_proportions(y: I32F32) -> Self {
         match u64::try_from(y.to_bits()) {
-            Ok(d) if d >= 2 => {
-                let (unit_magic, unit_shift) = whole_magic(d);
-                Self {
-                    unit_limit: 1 << 32,
-                    unit_magic,
-                    unit_shift,
-                    ..Self::slow(y)
-                }
-            }
+            Ok(d) if d >= 2 => Self::positive(d),
             _ => Self::slow(y),
         }
     }
@@ -104,58 +69,35 @@ impl Divisor {
     /// Division by one: keeps every value (prepared at compile time).
     pub const ONE: Self = Self::positive(1 << 32);
 
-    /// Division by zero: every quotient is 0 (as [`safe_div`]); non-negative values take the
-    /// fast path, whose shift leaves nothing of them.
+    /// Division by zero: every quotient is 0 (as [`safe_div`]); values below one take the
+    /// prepared path, whose shift leaves nothing of them.
     pub const ZERO: Self = Self {
-        y: ZERO,
-        up: 0,
-        down: 63,
-        limit: 1 << 63,
+        limit: 1 << 32,
         magic: 0,
-        shift1: 0,
-        shift2: 0,
-        unit_limit: 1 << 32,
-        unit_magic: 0,
-        unit_shift: 63,
+        shift: 63,
+        y: ZERO,
     };
 
-    /// Prepares division by the positive raw value `d` (`d < 2^63`).
+    /// Prepares division by the raw value `d` (`2 <= d < 2^63`).
     const fn positive(d: u64) -> Self {
-        let zeros = d.trailing_zeros();
-        let odd = d >> zeros;
-        let l = u64::BITS - (odd - 1).leading_zeros();
-        let span = (1u128 << l) - odd as u128;
-        // m' = floor(2^64 · (2^l − d') / d') + 1 < 2^64 because d' > 2^(l−1).
-        let magic = ((span << 64) / odd as u128 + 1) as u64;
-        let up = 32u32.saturating_sub(zeros);
-        let (unit_magic, unit_shift) = whole_magic(d);
+        let l = u64::BITS - (d - 1).leading_zeros();
+        let span = (1u128 << l) - d as u128;
+        // m' < 2^64 because d > 2^(l−1).
         Self {
-            unit_limit: if d >= 2 { 1 << 32 } else { 0 },
-            unit_magic,
-            unit_shift,
+            limit: 1 << 32,
+            magic: ((span << 64) / d as u128 + 1) as u64,
+            shift: l - 1,
             y: I32F32::from_bits(d as i64),
-            up,
-            down: zeros.saturating_sub(32),
-            limit: 1 << (64 - if up == 0 { 1 } else { up }),
-            magic,
-            shift1: if l < 1 { l } else { 1 },
-            shift2: if l > 0 { l - 1 } else { 0 },
         }
     }
 
     /// A divisor that always defers to [`checked_div`].
     pub fn slow(y: I32F32) -> Self {
         Self {
-            y,
-            up: 0,
-            down: 0,
             limit: 0,
             magic: 0,
-            shift1: 0,
-            shift2: 0,
-            unit_limit: 0,
-            unit_magic: 0,
-            unit_shift: 0,
+            shift: 0,
+            y,
         }
     }
 
@@ -163,25 +105,17 @@ impl Divisor {
     #[inline(always)]
     pub fn checked_div(&self, x: I32F32) -> Option<I32F32> {
         let ux = x.to_bits() as u64;
-        if ux < self.unit_limit {
+        if ux < self.limit {
             // floor(x·2^32 / d) with x·2^32 < 2^64 and d ≥ 2.
             let n = ux << 32;
-            let t1 = ((u128::from(self.unit_magic) * u128::from(n)) >> 64) as u64;
-            let q = (t1 + ((n - t1) >> 1)) >> self.unit_shift;
-            return Some(I32F32::from_bits(q as i64));
-        }
-        if ux < self.limit {
-            // floor(x·2^32 / (d'·2^z)) = floor(floor(x·2^32 / 2^z) / d').
-            let n = (ux << self.up) >> self.down;
             let t1 = ((u128::from(self.magic) * u128::from(n)) >> 64) as u64;
-            let q = (t1 + ((n - t1) >> self.shift1)) >> self.shift2;
-            // A quotient of 2^63 or more overflows 32.32.
-            return (q <= i64::MAX as u64).then_some(I32F32::from_bits(q as i64));
+            let q = (t1 + ((n - t1) >> 1)) >> self.shift;
+            return Some(I32F32::from_bits(q as i64));
         }
         self.slow_div(x)
     }
 
-    /// The inputs outside the fast path: negative or very large `x`, divisors `<= 0`.
+    /// The inputs outside the prepared path: negative `x` or `x` from one up, divisors below 2.
     #[cold]
     #[inline(never)]
     fn slow_div(&self, x: I32F32) -> Option<I32F32> {
@@ -193,14 +127,6 @@ impl Divisor {
     pub fn safe_div(&self, x: I32F32) -> I32F32 {
         self.checked_div(x).unwrap_or(ZERO)
     }
-}
-
-/// The short path's multiplier `m'` and shift `l − 1` for the whole raw divisor `d >= 2`
-/// (`l = ceil(log2 d) >= 1`).
-const fn whole_magic(d: u64) -> (u64, u32) {
-    let l = u64::BITS - (d - 1).leading_zeros();
-    let span = (1u128 << l) - d as u128;
-    (((span << 64) / d as u128 + 1) as u64, l.saturating_sub(1))
 }
 
 /// `x · y` saturating on overflow: `substrate-fixed`'s `saturating_mul` for 32.32 (which widens
@@ -276,17 +202,6 @@ fn saturating_div(x: I32F32, y: I32F32) -> I32F32 {
     })
 }
 
-/// The series divisors `2, 3, …, 31` of [`exp`], prepared at compile time.
-const SERIES_DIVISORS: [Divisor; 30] = {
-    let mut table = [Divisor::positive(2 << 32); 30];
-    let mut k = 0;
-    while k < table.len() {
-        table[k] = Divisor::positive((k as u64 + 2) << 32);
-        k += 1;
-    }
-    table
-};
-
 /// The reference's `transcendental::exp` for 32.32 input and output: the Taylor series
 /// `1 + x + Σ_{i=2}^{31} x^i / i!` built term by term with truncating arithmetic, inverted for
 /// negative `x`; `None` on overflow.
@@ -301,9 +216,9 @@ fn exp(x: I32F32) -> Option<I32F32> {
     let operand = if neg { x.checked_neg()? } else { x };
     let mut result = operand.checked_add(ONE)?;
     let mut term = operand;
-    for divisor in &SERIES_DIVISORS {
+    for i in 2..=31 {
         term = checked_mul(term, operand)?;
-        term = divisor.checked_div(term)?;
+        term = checked_div(term, I32F32::from_bits(i << 32))?;
         result = result.checked_add(term)?;
         if term == ZERO {
             // Every later term is 0 too and adds nothing.
@@ -332,14 +247,12 @@ pub fn wrapping_sum(values: impl IntoIterator<Item = I32F32>) -> I32F32 {
     )
 }
 
-/// A stored `u16` proportion of 65535 as a fixed-point number (`u16_proportion_to_fixed`).
+/// A stored `u16` proportion of 65535 as a fixed-point number (`u16_proportion_to_fixed`):
+/// the reference's `(x · 2^32) / (65535 · 2^32)` in 32.32 is `floor(x · 2^32 / 65535)`.
 #[inline]
 pub fn u16_proportion(x: u16) -> I32F32 {
-    U16_MAX.safe_div(from_u16(x))
+    I32F32::from_bits(((u64::from(x) << 32) / u64::from(u16::MAX)) as i64)
 }
-
-/// Division by 65535, prepared at compile time (exactly `safe_div(x, 65535)`).
-const U16_MAX: Divisor = Divisor::positive((u16::MAX as u64) << 32);
 
 /// A fixed-point proportion as stored `u16`: `x · 65535`, truncated and saturated.
 #[inline]
@@ -675,11 +588,10 @@ mod tests {
             let a_shapes = [a, a >> m, (a >> m) << k, (a >> 31).abs(), (a >> 48) << 32, a & 0xFFFF_FFFF, (a & 0xFFFF_FFFF) >> (m % 32), 0xFFFF_FFFF, 1 << 32];
             for b in b_shapes {
                 let y = I32F32::from_bits(b);
-                let (divisor, for_proportions) = (Divisor::new(y), Divisor::new_for_proportions(y));
+                let divisor = Divisor::new(y);
                 for a in a_shapes {
                     let x = I32F32::from_bits(a);
                     prop_assert_eq!(divisor.checked_div(x), checked_div(x, y), "{} / {}", a, b);
-                    prop_assert_eq!(for_proportions.checked_div(x), checked_div(x, y), "{} / {}", a, b);
                 }
             }
         }

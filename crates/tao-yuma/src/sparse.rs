@@ -296,7 +296,7 @@ fn divisor_for(d: I32F32, count: u32) -> Divisor {
     if d == ZERO {
         Divisor::ONE
     } else if count >= PREPARED_DIVISION_MIN {
-        Divisor::new_for_proportions(d)
+        Divisor::new(d)
     } else {
         Divisor::slow(d)
     }
@@ -320,11 +320,10 @@ impl ColumnDivisors {
 /// Entry counts from which preparing a [`Divisor`] beats dividing entry by entry.
 const PREPARED_DIVISION_MIN: u32 = 8;
 
-/// `safe_div(v, denominator)` for every value, with a divisor prepared for values below one in
-/// longer slices.
+/// `safe_div(v, denominator)` for every value, with a prepared divisor for longer slices.
 fn divide_all(vals: &mut [I32F32], denominator: I32F32) {
     if vals.len() >= PREPARED_DIVISION_MIN as usize {
-        let d = Divisor::new_for_proportions(denominator);
+        let d = Divisor::new(denominator);
         for v in vals.iter_mut() {
             *v = d.safe_div(*v);
         }
