@@ -668,29 +668,35 @@ fn clip(
     scale_by_stake: bool,
     unit: bool,
 ) -> Clipped {
-    use penalty::{FULL, NONE, PARTIAL};
     let args = (weights, consensus, active_stake, ratio);
     // Each case gets a loop of its own, with only the work it needs.
-    match (unit, scale_by_stake, ratio == ZERO, ratio == ONE) {
-        (true, true, true, _) => clip_with::<true, true, NONE>(args),
-        (true, true, _, true) => clip_with::<true, true, FULL>(args),
-        (true, true, _, _) => clip_with::<true, true, PARTIAL>(args),
-        (true, false, true, _) => clip_with::<true, false, NONE>(args),
-        (true, false, _, true) => clip_with::<true, false, FULL>(args),
-        (true, false, _, _) => clip_with::<true, false, PARTIAL>(args),
-        (false, true, true, _) => clip_with::<false, true, NONE>(args),
-        (false, true, _, true) => clip_with::<false, true, FULL>(args),
-        (false, true, _, _) => clip_with::<false, true, PARTIAL>(args),
-        (false, false, true, _) => clip_with::<false, false, NONE>(args),
-        (false, false, _, true) => clip_with::<false, false, FULL>(args),
-        (false, false, _, _) => clip_with::<false, false, PARTIAL>(args),
+    match (unit, scale_by_stake) {
+        (true, true) => clip_penalised::<true, true>(args),
+        (true, false) => clip_penalised::<true, false>(args),
+        (false, true) => clip_penalised::<false, true>(args),
+        (false, false) => clip_penalised::<false, false>(args),
+    }
+}
+
+/// Arguments of [`clip_with`]: the weights, consensus, active stake and bonds penalty.
+type ClipArgs<'a> = (Csr, &'a [I32F32], &'a [I32F32], I32F32);
+
+/// [`clip`] with `UNIT` and `SCALE` chosen, choosing the [`penalty`] kind.
+fn clip_penalised<const UNIT: bool, const SCALE: bool>(args: ClipArgs) -> Clipped {
+    let ratio = args.3;
+    if ratio == ZERO {
+        clip_with::<UNIT, SCALE, { penalty::NONE }>(args)
+    } else if ratio == ONE {
+        clip_with::<UNIT, SCALE, { penalty::FULL }>(args)
+    } else {
+        clip_with::<UNIT, SCALE, { penalty::PARTIAL }>(args)
     }
 }
 
 /// [`clip`] for one case: products of proportions when `UNIT`, the delta and its column sums
 /// when `SCALE`, and one of the [`penalty`] kinds.
 fn clip_with<const UNIT: bool, const SCALE: bool, const PENALTY: u8>(
-    (mut weights, consensus, active_stake, ratio): (Csr, &[I32F32], &[I32F32], I32F32),
+    (mut weights, consensus, active_stake, ratio): ClipArgs,
 ) -> Clipped {
     let rows = weights.rows();
     let mut validator_trust = vec![ZERO; rows];
