@@ -24,32 +24,47 @@ pub fn run_epoch(input: &EpochInput) -> Result<EpochOutput, EpochError> {
 }
 
 /// Runs epochs on up to a given number of threads, and keeps the working memory of one epoch
-/// for the next (memory already mapped costs no page faults). The threads live only during
-/// [`EpochRunner::run`], and its results are the same on any number of them.
+/// for the next (memory already mapped costs no page faults). The threads are started once,
+/// with the runner, and sleep between epochs; results are the same on any number of them.
 #[derive(Debug)]
 pub struct EpochRunner {
-    /// Most threads one epoch may use (this one included).
-    threads: usize,
+    /// The threads large epochs run on (none when given one thread, or when none could be
+    /// started: then every epoch runs on the caller's thread).
+    pool: Option<rayon_core::ThreadPool>,
     /// The memory of the last epoch, which the next one writes into.
     spare: Spare,
 }
 
 impl EpochRunner {
-    /// A runner using at most `threads` threads (at least one: the caller's).
+    /// A runner using at most `threads` threads.
     pub fn new(threads: usize) -> Self {
+        let pool = (threads > 1)
+            .then(|| {
+                rayon_core::ThreadPoolBuilder::new()
+                    .num_threads(threads)
+                    .thread_name(|i| format!("tao-yuma-{i}"))
+                    .build()
+                    .ok()
+            })
+            .flatten();
         Self {
-            threads: threads.max(1),
+            pool,
             spare: Spare::default(),
         }
     }
 
     /// [`run_epoch`], split over the runner's threads where the subnet is large enough to
-    /// repay starting them.
+    /// repay handing work to them.
     pub fn run(&mut self, input: &EpochInput) -> Result<EpochOutput, EpochError> {
         validate(input)?;
         let entries = input.weights.iter().chain(&input.bonds).map(Vec::len).sum();
-        let parts = parallel::blocks_for(entries, self.threads);
-        Ok(epoch(input, parts, &mut self.spare))
+        let threads = self.pool.as_ref().map_or(1, |p| p.current_num_threads());
+        let parts = parallel::blocks_for(entries, usize::from(input.n), threads);
+        let spare = &mut self.spare;
+        Ok(match &self.pool {
+            Some(pool) if parts > 1 => pool.install(|| epoch(input, parts, spare)),
+            _ => epoch(input, parts, spare),
+        })
     }
 }
 
@@ -401,6 +416,8 @@ trait MedianKey: Ord + Copy + Default {
     fn score(self) -> I32F32;
     /// The voter number back.
     fn voter(self) -> usize;
+    /// A number ordered as the keys are (ties allowed), for bucketing.
+    fn rank(self) -> u64;
 }
 
 /// `score << 16 | voter` in 64 bits, for scores below 2^47 raw and at most 2^16 voters: the
@@ -430,6 +447,11 @@ impl MedianKey for NarrowKey {
     fn voter(self) -> usize {
         usize::try_from(self.0 & ((1 << Self::VOTER_BITS) - 1)).unwrap_or(usize::MAX)
     }
+
+    #[inline]
+    fn rank(self) -> u64 {
+        self.0
+    }
 }
 
 /// `(score, voter)` for any positive score and voter count.
@@ -447,6 +469,11 @@ impl MedianKey for WideKey {
 
     fn voter(self) -> usize {
         self.1
+    }
+
+    fn rank(self) -> u64 {
+        // Scores are positive.
+        self.0.unsigned_abs()
     }
 }
 
@@ -559,76 +586,72 @@ fn column_median<K: MedianKey>(
 }
 
 /// The smallest of the distinct `keys` whose cumulative stake (over the keys up to and including
-/// it) exceeds `target`, by weighted quick-select (median-of-three pivots; short or stubborn
-/// ranges are sorted and scanned instead, so the worst case stays `O(len log len)`).
+/// it) exceeds `target`, by weighted radix selection: each round spreads the keys over up to
+/// 256 buckets of equal rank width, finds the bucket where the cumulative stake crosses and
+/// keeps only its keys. The rank width shrinks at least 2^4-fold a round, so at most
+/// [`SELECT_ROUNDS_MAX`] rounds run; short ranges, and ranges of equal rank, are sorted and
+/// scanned instead.
 fn first_crossing<K: MedianKey>(
     keys: &mut [K],
     mut target: i64,
     stake_of: &impl Fn(K) -> i64,
 ) -> Option<K> {
-    let (mut lo, mut hi) = (0, keys.len());
-    for round in 0..=SELECT_ROUNDS_MAX {
-        let part = keys.get_mut(lo..hi)?;
-        if part.len() <= SELECT_SORT_MAX || round >= SELECT_ROUNDS_MAX {
-            part.sort_unstable();
-            let mut cumulative = 0i64;
-            for &key in part.iter() {
-                cumulative += stake_of(key);
-                if cumulative > target {
-                    return Some(key);
-                }
-            }
-            return None;
+    let mut part = keys;
+    let mut stake_in = [0i64; 1 << SELECT_BUCKET_BITS_MAX];
+    for _ in 0..SELECT_ROUNDS_MAX {
+        let (lo, hi) = part.iter().fold((u64::MAX, 0), |(lo, hi), key| {
+            (lo.min(key.rank()), hi.max(key.rank()))
+        });
+        if part.len() <= SELECT_SORT_MAX || lo == hi {
+            break;
         }
-        let last = part.len() - 1;
-        let mid = part.len() / 2;
-        let (x, y, z) = (part.first()?, part.get(mid)?, part.get(last)?);
-        let pivot_at = if (x < y) == (y < z) {
-            mid
-        } else if (y < x) == (x < z) {
-            0
-        } else {
-            last
-        };
-        part.swap(pivot_at, last);
-        let pivot = *part.get(last)?;
-        // Branch-free partition: every key is swapped to the end of the "below" run and the
-        // run grows only when the key is below the pivot (no mispredicted branches).
-        let mut below_count = 0;
+        // About a key per bucket, from 16 to 256 buckets.
+        let bits = part.len().ilog2().clamp(4, SELECT_BUCKET_BITS_MAX);
+        let shift = (u64::BITS - (hi - lo).leading_zeros()).saturating_sub(bits);
+        let bucket = |key: K| ((key.rank() - lo) >> shift) as usize;
+        let buckets = stake_in.get_mut(..=((hi - lo) >> shift) as usize)?;
+        buckets.fill(0);
+        for &key in part.iter() {
+            if let Some(s) = buckets.get_mut(bucket(key)) {
+                *s += stake_of(key);
+            }
+        }
         let mut below = 0i64;
-        for idx in 0..last {
-            let (Some(&key), Some(&first_above)) = (part.get(idx), part.get(below_count)) else {
-                break;
-            };
-            let less = key < pivot;
-            if let Some(slot) = part.get_mut(idx) {
-                *slot = first_above;
+        let crossing = buckets.iter().position(|&s| {
+            let crosses = below + s > target;
+            below += if crosses { 0 } else { s };
+            crosses
+        })?;
+        target -= below;
+        let mut kept = 0;
+        for idx in 0..part.len() {
+            if part.get(idx).is_some_and(|&key| bucket(key) == crossing) {
+                part.swap(kept, idx);
+                kept += 1;
             }
-            if let Some(slot) = part.get_mut(below_count) {
-                *slot = key;
-            }
-            below += stake_of(key) & -i64::from(less);
-            below_count += usize::from(less);
         }
-        part.swap(below_count, last);
-        if below > target {
-            hi = lo + below_count;
-        } else if below + stake_of(pivot) > target {
-            return Some(pivot);
-        } else {
-            target -= below + stake_of(pivot);
-            lo += below_count + 1;
+        part = part.get_mut(..kept)?;
+    }
+    part.sort_unstable();
+    let mut cumulative = 0i64;
+    for &key in part.iter() {
+        cumulative += stake_of(key);
+        if cumulative > target {
+            return Some(key);
         }
     }
     None
 }
 
-/// Ranges up to this length are sorted and scanned rather than partitioned.
+/// Ranges up to this length are sorted and scanned rather than bucketed.
 const SELECT_SORT_MAX: usize = 24;
 
-/// Partition rounds after which the remaining range is sorted (guards against inputs that
-/// defeat median-of-three pivots).
-const SELECT_ROUNDS_MAX: usize = 48;
+/// `log2` of the most buckets of one selection round.
+const SELECT_BUCKET_BITS_MAX: u32 = 8;
+
+/// Rounds after which the remaining range is sorted: a round leaves keys whose ranks differ by
+/// less than `2^(64 − 4·round)`, so 16 rounds reach equal ranks.
+const SELECT_ROUNDS_MAX: usize = 16;
 
 /// What the clipping pass yields.
 struct Clipped {
@@ -1374,6 +1397,39 @@ mod tests {
             proptest::prop_assert_eq!(&single, &epoch(&input, parts, &mut spare));
             // Again, in the memory of the matrices left over.
             proptest::prop_assert_eq!(&single, &epoch(&input, parts, &mut spare));
+        }
+
+        #[test]
+        fn radix_selection_finds_the_first_crossing(
+            scores in proptest::collection::vec(
+                proptest::prop_oneof![0i64..4, 0i64..(1 << 20), 0i64..(1 << 47)], 0..700),
+            stakes in proptest::prop_oneof![
+                proptest::collection::vec(0i64..4, 700),
+                proptest::collection::vec(0i64..(1 << 32), 700),
+            ],
+            target_seed in 0u64..u64::MAX,
+        ) {
+            // Targets from -1 to the total stake, hit exactly by cumulative sums of small stakes.
+            let total: i64 = stakes.iter().take(scores.len()).sum();
+            let target = i64::try_from(target_seed % (total.unsigned_abs() + 2)).unwrap_or(0) - 1;
+            let narrow: Vec<NarrowKey> =
+                scores.iter().enumerate().map(|(v, &s)| NarrowKey::new(I32F32::from_bits(s), v)).collect();
+            let wide: Vec<WideKey> =
+                scores.iter().enumerate().map(|(v, &s)| WideKey::new(I32F32::from_bits(s), v)).collect();
+            let stake_of = |voter: usize| stakes.get(voter).copied().unwrap_or(0);
+            let mut sorted = narrow.clone();
+            sorted.sort_unstable();
+            let mut cumulative = 0;
+            let expected = sorted.iter().find(|key| {
+                cumulative += stake_of(key.voter());
+                cumulative > target
+            });
+            let mut keys = narrow.clone();
+            let found = first_crossing(&mut keys, target, &|k: NarrowKey| stake_of(k.voter()));
+            proptest::prop_assert_eq!(found, expected.copied());
+            let mut keys = wide.clone();
+            let found = first_crossing(&mut keys, target, &|k: WideKey| stake_of(k.voter()));
+            proptest::prop_assert_eq!(found.map(|k| k.score()), expected.map(|k| k.score()));
         }
 
         #[test]

@@ -2,7 +2,7 @@
 //! bit-exact with subtensor's sparse `epoch_mechanism` (commit 14bc6f9f). It owns the epoch
 //! math only; it must not touch storage, the network, files or clocks, and never uses floats.
 //! An [`EpochRunner`] may split one epoch over as many threads as its caller grants: they are
-//! scoped to the call, and the results are the same on any number of them.
+//! started with the runner, and the results are the same on any number of them.
 //!
 //! Types are the reference's: stake normalised in `I64F64`, everything else in `I32F32`
 //! (`substrate-fixed` 0.6.0), emissions in `I96F32`. One epoch, for `n` uids:

@@ -5,13 +5,25 @@
 
 use std::ops::Range;
 
-/// Stored entries per thread below which another thread does not repay starting it.
-const ENTRIES_PER_THREAD_MIN: usize = 65_536;
+/// Stored entries below which a block of its own does not repay handing it to another thread.
+const ENTRIES_PER_BLOCK_MIN: usize = 16_384;
 
-/// How many blocks (threads) to split `entries` of work into: at most `threads`, and one per
-/// [`ENTRIES_PER_THREAD_MIN`] entries at most.
-pub fn blocks_for(entries: usize, threads: usize) -> usize {
-    (entries / ENTRIES_PER_THREAD_MIN).clamp(1, threads.max(1))
+/// Stored entries per uid a block needs, because each block also keeps per-column sums over
+/// every uid.
+const ENTRIES_PER_BLOCK_PER_UID: usize = 8;
+
+/// Blocks per thread: finer blocks let an idle thread take work from a slow one (a core the
+/// machine gives to something else for a while).
+const BLOCKS_PER_THREAD: usize = 4;
+
+/// How many blocks to split an epoch of `entries` stored weights and bonds over `n` uids into,
+/// for `threads` threads (one block on one thread).
+pub fn blocks_for(entries: usize, n: usize, threads: usize) -> usize {
+    if threads <= 1 {
+        return 1;
+    }
+    let per_block = ENTRIES_PER_BLOCK_MIN.max(n * ENTRIES_PER_BLOCK_PER_UID);
+    (entries / per_block).clamp(1, threads * BLOCKS_PER_THREAD)
 }
 
 /// `0..len` split into at most `parts` consecutive ranges holding nearly equal shares of the
@@ -33,46 +45,22 @@ pub fn split(len: usize, parts: usize, weight: impl Fn(usize) -> usize) -> Vec<R
     ranges
 }
 
-/// `f` of every item, the first on this thread and the others on threads of their own (or here,
-/// when no thread can be started); results in item order.
+/// `f` of every item, results in item order. Items are split in halves with
+/// [`rayon_core::join`], so they run on the threads of the pool this is called from (an
+/// [`crate::EpochRunner`]'s), which live as long as the runner and wake in microseconds.
 pub fn map<I: Send, T: Send>(items: Vec<I>, f: impl Fn(I) -> T + Sync) -> Vec<T> {
-    let mut items = items.into_iter();
-    let Some(first) = items.next() else {
-        return Vec::new();
-    };
-    if items.len() == 0 {
-        return vec![f(first)];
+    map_by(items, &f)
+}
+
+/// [`map`] with `f` borrowed, so that the halves share it.
+fn map_by<I: Send, T: Send, F: Fn(I) -> T + Sync>(mut items: Vec<I>, f: &F) -> Vec<T> {
+    if items.len() <= 1 {
+        return items.into_iter().map(f).collect();
     }
-    std::thread::scope(|scope| {
-        let f = &f;
-        // An item whose thread could not be started comes back to be done here.
-        let started: Vec<Result<_, I>> = items
-            .map(|item| {
-                let (tx, rx) = std::sync::mpsc::sync_channel(1);
-                let spawned =
-                    std::thread::Builder::new().spawn_scoped(scope, move || rx.recv().ok().map(f));
-                match spawned {
-                    Ok(handle) => match tx.send(item) {
-                        Ok(()) => Ok(handle),
-                        Err(back) => Err(back.0),
-                    },
-                    Err(_) => Err(item),
-                }
-            })
-            .collect();
-        let mut results = Vec::with_capacity(started.len() + 1);
-        results.push(f(first));
-        for item in started {
-            let result = match item {
-                Ok(handle) => handle
-                    .join()
-                    .unwrap_or_else(|e| std::panic::resume_unwind(e)),
-                Err(item) => Some(f(item)),
-            };
-            results.extend(result);
-        }
-        results
-    })
+    let second = items.split_off(items.len() / 2);
+    let (mut results, rest) = rayon_core::join(|| map_by(items, f), || map_by(second, f));
+    results.extend(rest);
+    results
 }
 
 #[cfg(test)]
