@@ -744,7 +744,12 @@ fn clip_with<const UNIT: bool, const SCALE: bool, const PENALTY: u8>(
             if kept {
                 row_sum = row_sum.wrapping_add(clipped.to_bits());
                 if let Some(r) = incentive.get_mut(usize::from(j)) {
-                    *r = add(*r, scaled);
+                    *r = if UNIT {
+                        // Proportions over at most 2^16 rows: no saturation.
+                        I32F32::from_bits(r.to_bits() + scaled.to_bits())
+                    } else {
+                        add(*r, scaled)
+                    };
                 }
             }
             let for_bonds = match PENALTY {
@@ -763,7 +768,11 @@ fn clip_with<const UNIT: bool, const SCALE: bool, const PENALTY: u8>(
                     } else {
                         product::<UNIT>(v, a)
                     };
-                    delta_sums.add(j, v);
+                    if UNIT {
+                        delta_sums.add_unit(j, v);
+                    } else {
+                        delta_sums.add(j, v);
+                    }
                 }
                 if let (Some(c), Some(x)) = (cols.get_mut(write), vals.get_mut(write)) {
                     *c = j;
@@ -828,8 +837,14 @@ fn last_tempo(input: &EpochInput) -> u64 {
 fn stored_bond_sums(input: &EpochInput, rows: Range<usize>) -> ColumnFold {
     let mut sums = ColumnFold::new(usize::from(input.n));
     let shift = bond_shift(input);
-    for row in input.bonds.get(rows).unwrap_or(&[]) {
-        for &(j, b) in row {
+    let bonds = input.bonds.get(rows).unwrap_or(&[]);
+    if shift == 0 {
+        // Raw `u16` values, below one.
+        for &(j, b) in bonds.iter().flatten() {
+            sums.add_unit(j, stored_bond(b, 0));
+        }
+    } else {
+        for &(j, b) in bonds.iter().flatten() {
             sums.add(j, stored_bond(b, shift));
         }
     }
@@ -1142,7 +1157,13 @@ fn classic_bonds_with<const UNIT: bool>(
             let mut dividend = |j: u16, v: I32F32| {
                 let normalized = ema_div.divide(j, v);
                 let inc = incentive.get(usize::from(j)).copied().unwrap_or(ZERO);
-                acc = add(acc, product(inc, normalized));
+                let share = product(inc, normalized);
+                acc = if UNIT {
+                    // Products of proportions over at most 2^16 columns: no saturation.
+                    I32F32::from_bits(acc.to_bits() + share.to_bits())
+                } else {
+                    add(acc, share)
+                };
                 normalized
             };
             // Only permitted uids keep their bonds.
@@ -1201,14 +1222,20 @@ fn ema_rows<const UNIT: bool>(
     let mut keep = |ema: &mut Csr, j: u16, acc: I32F32| {
         if acc.to_bits() > 0 {
             ema.push(j, acc);
-            folds.add_keeping_max(j, acc);
+            if UNIT {
+                folds.add_keeping_max_unit(j, acc);
+            } else {
+                folds.add_keeping_max(j, acc);
+            }
         }
     };
     let no_bonds: &[(u16, u16)] = &[];
     for r in 0..delta.rows() {
         let brow = stored.get(r).map_or(no_bonds, Vec::as_slice);
         let (dcols, dvals) = delta.row(r);
-        if dcols.len() == brow.len() && dcols.iter().zip(brow).all(|(&j, &(k, _))| j == k) {
+        // Branch-free, so that it runs as one straight pass.
+        let same_uids = |acc: bool, (&j, &(k, _)): (&u16, &(u16, u16))| acc & (j == k);
+        if dcols.len() == brow.len() && dcols.iter().zip(brow).fold(true, same_uids) {
             // The same uids in both rows (as in every row of a dense subnet): no merge.
             for ((&j, &d), &(_, bond)) in dcols.iter().zip(dvals).zip(brow) {
                 let new = product(alpha, delta_div.divide(j, d));

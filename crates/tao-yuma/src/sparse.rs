@@ -237,6 +237,26 @@ impl ColumnFold {
         }
     }
 
+    /// [`ColumnFold::add`] for `v` in [0, 1] (raw `0..=2^32`): at most 2^16 such values sum
+    /// below 2^49, so the sum never saturates and plain addition gives the same.
+    #[inline(always)]
+    pub fn add_unit(&mut self, j: u16, v: I32F32) {
+        if let Some(column) = self.columns.get_mut(usize::from(j)) {
+            column.sum += v.to_bits();
+            column.count += 1;
+        }
+    }
+
+    /// [`ColumnFold::add_keeping_max`] for `v` in [0, 1], as [`ColumnFold::add_unit`].
+    #[inline(always)]
+    pub fn add_keeping_max_unit(&mut self, j: u16, v: I32F32) {
+        if let Some(column) = self.columns.get_mut(usize::from(j)) {
+            column.sum += v.to_bits();
+            column.count += 1;
+            column.max = column.max.max(v.to_bits());
+        }
+    }
+
     /// Adds another fold over the same columns: the same as one fold over both blocks' entries
     /// when they are non-negative (saturating sums of those do not depend on the order).
     pub fn absorb(&mut self, other: &Self) {
