@@ -350,28 +350,35 @@ fn masked_weights(
         // The owner keeps its self-weight; uids >= n have no registration block.
         let own = if owner == Some(i) { usize::MAX } else { i };
         let mut sum = 0u64;
-        let mut keep = |j: u16, value: u16| {
-            w.push(j, I32F32::from_bits(i64::from(value)));
-            sum += u64::from(value);
-        };
         if updated > latest_registration {
-            // Set after every registration: no weight is outdated.
-            for &(j, value) in row {
-                let ju = usize::from(j);
-                if ju != own && ju < registered.len() {
-                    keep(j, value);
-                }
-            }
+            // Set after every registration: no weight is outdated, so the row keeps its pairs
+            // below `n` (a prefix, rows being sorted) but its own.
+            let below_n = row.partition_point(|&(j, _)| usize::from(j) < registered.len());
+            let kept = row.get(..below_n).unwrap_or(&[]);
+            let parts = match kept.binary_search_by_key(&own, |&(j, _)| usize::from(j)) {
+                Ok(at) => [
+                    kept.get(..at).unwrap_or(&[]),
+                    kept.get(at + 1..).unwrap_or(&[]),
+                ],
+                Err(_) => [kept, &[]],
+            };
+            sum = parts
+                .iter()
+                .flat_map(|part| part.iter())
+                .map(|&(_, v)| u64::from(v))
+                .sum();
+            w.push_row_normalized(parts, sum);
         } else {
             for &(j, value) in row {
                 let ju = usize::from(j);
                 if ju != own && registered.get(ju).is_some_and(|&r| updated > r) {
-                    keep(j, value);
+                    w.push(j, I32F32::from_bits(i64::from(value)));
+                    sum += u64::from(value);
                 }
             }
+            w.end_row_normalized(sum);
         }
         largest_sum = largest_sum.max(sum);
-        w.end_row_normalized(sum);
     }
     (w, largest_sum < ROW_SUM_WRAPS)
 }

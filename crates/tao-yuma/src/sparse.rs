@@ -94,6 +94,39 @@ impl Csr {
         self.end_row();
     }
 
+    /// Appends a row of stored `u16` weights (the pairs of `parts`, in order) and row-normalises
+    /// it as [`Csr::end_row_normalized`] does; `total` is the plain sum of their values. Each
+    /// part is copied as a whole, with no test per entry.
+    pub fn push_row_normalized(&mut self, parts: [&[(u16, u16)]; 2], total: u64) {
+        for part in parts {
+            self.cols.extend(part.iter().map(|&(j, _)| j));
+        }
+        let len: usize = parts.iter().map(|part| part.len()).sum();
+        let raw = |v: u16| I32F32::from_bits(i64::from(v));
+        if total >= ROW_SUM_WRAPS {
+            for part in parts {
+                self.vals.extend(part.iter().map(|&(_, v)| raw(v) << 32u32));
+            }
+        } else if total > 0 && len >= PREPARED_DIVISION_MIN as usize {
+            let d = Divisor::new(I32F32::from_bits(total as i64));
+            for part in parts {
+                self.vals
+                    .extend(part.iter().map(|&(_, v)| d.safe_div(raw(v))));
+            }
+        } else if total > 0 {
+            let total = I32F32::from_bits(total as i64);
+            for part in parts {
+                self.vals
+                    .extend(part.iter().map(|&(_, v)| safe_div(raw(v), total)));
+            }
+        } else {
+            for part in parts {
+                self.vals.extend(part.iter().map(|&(_, v)| raw(v)));
+            }
+        }
+        self.end_row();
+    }
+
     /// All columns and values, row after row.
     pub fn entries(&self) -> (&[u16], &[I32F32]) {
         (&self.cols, &self.vals)
@@ -388,12 +421,32 @@ mod tests {
         (m.row(0).1.to_vec(), total < ROW_SUM_WRAPS)
     }
 
+    /// The row of `values` appended whole by [`Csr::push_row_normalized`], split in two at
+    /// `split`.
+    fn pushed_row(values: &[u16], split: usize) -> Vec<I32F32> {
+        let pairs: Vec<(u16, u16)> = values
+            .iter()
+            .enumerate()
+            .map(|(j, &v)| (j as u16, v))
+            .collect();
+        let (first, second) = pairs.split_at(split.min(pairs.len()));
+        let mut m = Csr::reusing(Csr::default(), 1, values.len());
+        m.push_row_normalized([first, second], values.iter().map(|&v| u64::from(v)).sum());
+        let (cols, vals) = m.row(0);
+        assert!(cols.iter().enumerate().all(|(j, &c)| usize::from(c) == j));
+        vals.to_vec()
+    }
+
     proptest! {
         #[test]
-        fn rows_normalise_as_the_reference_does(values in proptest::collection::vec(any::<u16>(), 0..40)) {
+        fn rows_normalise_as_the_reference_does(
+            values in proptest::collection::vec(any::<u16>(), 0..40),
+            split in 0usize..40,
+        ) {
             let (row, normalized) = normalized_row(&values);
-            prop_assert_eq!(row, reference_row(&values));
+            prop_assert_eq!(&row, &reference_row(&values));
             prop_assert!(normalized);
+            prop_assert_eq!(pushed_row(&values, split), row);
         }
     }
 
@@ -404,6 +457,7 @@ mod tests {
             let (row, normalized) = normalized_row(&values);
             assert_eq!(row, reference_row(&values));
             assert_eq!(normalized, values.len() < 32_769);
+            assert_eq!(pushed_row(&values, 1000), row);
         }
     }
 }
