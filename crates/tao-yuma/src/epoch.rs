@@ -16,6 +16,7 @@ use crate::fixed::{
 };
 use crate::parallel;
 use crate::sparse::{ColumnDivisors, ColumnFold, Csr, ROW_SUM_WRAPS, RowBlocks, Spare};
+use crate::validate::{check_rows, validate_split};
 use crate::{EpochError, EpochInput, EpochOutput, SparseRow, validate};
 
 /// Runs one Yuma Consensus epoch on `input` after [`validate`]-ing it, on this thread.
@@ -56,15 +57,27 @@ impl EpochRunner {
     /// [`run_epoch`], split over the runner's threads where the subnet is large enough to
     /// repay handing work to them.
     pub fn run(&mut self, input: &EpochInput) -> Result<EpochOutput, EpochError> {
-        validate(input)?;
         let entries = input.weights.iter().chain(&input.bonds).map(Vec::len).sum();
         let threads = self.pool.as_ref().map_or(1, |p| p.current_num_threads());
         let parts = parallel::blocks_for(entries, usize::from(input.n), threads);
         let spare = &mut self.spare;
-        Ok(match &self.pool {
-            Some(pool) if parts > 1 => pool.install(|| epoch(input, parts, spare)),
-            _ => epoch(input, parts, spare),
-        })
+        match &self.pool {
+            Some(pool) if parts > 1 => pool.install(|| {
+                // The rows are checked in blocks too, balanced by their pairs.
+                let rows = input.weights.iter().chain(&input.bonds);
+                let lengths: Vec<usize> = rows.map(Vec::len).collect();
+                validate_split(input, |checks| {
+                    let weight = |c: usize| lengths.get(c).map_or(0, |len| len + 1);
+                    let blocks = parallel::split(checks.len(), parts, weight);
+                    parallel::map(blocks, |block| check_rows(input, block))
+                })?;
+                Ok(epoch(input, parts, spare))
+            }),
+            _ => {
+                validate(input)?;
+                Ok(epoch(input, parts, spare))
+            }
+        }
     }
 }
 

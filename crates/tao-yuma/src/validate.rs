@@ -1,6 +1,8 @@
 //! Input validation: every shape and range the epoch relies on, checked up front so that the
 //! epoch itself never panics.
 
+use std::ops::Range;
+
 use crate::{EpochError, EpochInput};
 
 /// Largest accepted `bonds_moving_average`: `2^31 · 10^6` (exclusive), where the reference's
@@ -12,6 +14,16 @@ pub const MAX_BONDS_MOVING_AVERAGE: u64 = (1 << 31) * 1_000_000;
 /// Pairs whose uid is `>= n` are allowed (the reference ignores them), but rows must be strictly
 /// ascending by uid and no longer than `n`.
 pub fn validate(input: &EpochInput) -> Result<(), EpochError> {
+    validate_split(input, |rows| vec![check_rows(input, rows)])
+}
+
+/// [`validate`], with the rows checked in blocks by `check_blocks`, which gets the checks of
+/// every row (weights, then bonds) as one range and returns, in order, what each block's
+/// [`check_rows`] found: the first error is the one [`validate`] reports.
+pub(crate) fn validate_split(
+    input: &EpochInput,
+    check_blocks: impl FnOnce(Range<usize>) -> Vec<Result<(), EpochError>>,
+) -> Result<(), EpochError> {
     let n = input.n;
     let lengths = [
         ("stake", input.stake.len()),
@@ -35,31 +47,9 @@ pub fn validate(input: &EpochInput) -> Result<(), EpochError> {
             n,
         });
     }
-    for (field, rows) in [("weights", &input.weights), ("bonds", &input.bonds)] {
-        for (row, pairs) in rows.iter().enumerate() {
-            if pairs.len() > usize::from(n) {
-                return Err(EpochError::RowTooLong {
-                    field,
-                    row,
-                    len: pairs.len(),
-                    n,
-                });
-            }
-            // One branch-free pass tells whether the row is sorted; only a row that is not is
-            // searched for its first unsorted pair.
-            let unsorted = pairs
-                .windows(2)
-                .fold(false, |acc, pair| acc | (pair[1].0 <= pair[0].0));
-            if unsorted && let Some(pair) = pairs.windows(2).find(|pair| pair[1].0 <= pair[0].0) {
-                return Err(EpochError::RowNotSorted {
-                    field,
-                    row,
-                    uid: pair[1].0,
-                    previous: pair[0].0,
-                });
-            }
-        }
-    }
+    check_blocks(0..2 * usize::from(n))
+        .into_iter()
+        .collect::<Result<(), _>>()?;
     let limit = i64::MAX.unsigned_abs();
     let total = input
         .stake
@@ -73,6 +63,43 @@ pub fn validate(input: &EpochInput) -> Result<(), EpochError> {
             got: input.bonds_moving_average,
             limit: MAX_BONDS_MOVING_AVERAGE,
         });
+    }
+    Ok(())
+}
+
+/// Checks rows `checks` of the weights and then the bonds, numbered `0..n` for the weights
+/// and `n..2n` for the bonds: no row longer than `n`, uids strictly ascending.
+pub(crate) fn check_rows(input: &EpochInput, checks: Range<usize>) -> Result<(), EpochError> {
+    let n = input.n;
+    let rows = usize::from(n);
+    for check in checks {
+        let (field, row, pairs) = if check < rows {
+            ("weights", check, input.weights.get(check))
+        } else {
+            ("bonds", check - rows, input.bonds.get(check - rows))
+        };
+        let pairs = pairs.map_or(&[][..], Vec::as_slice);
+        if pairs.len() > rows {
+            return Err(EpochError::RowTooLong {
+                field,
+                row,
+                len: pairs.len(),
+                n,
+            });
+        }
+        // One branch-free pass tells whether the row is sorted; only a row that is not is
+        // searched for its first unsorted pair.
+        let unsorted = pairs
+            .windows(2)
+            .fold(false, |acc, pair| acc | (pair[1].0 <= pair[0].0));
+        if unsorted && let Some(pair) = pairs.windows(2).find(|pair| pair[1].0 <= pair[0].0) {
+            return Err(EpochError::RowNotSorted {
+                field,
+                row,
+                uid: pair[1].0,
+                previous: pair[0].0,
+            });
+        }
     }
     Ok(())
 }

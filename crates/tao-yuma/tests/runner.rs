@@ -31,3 +31,35 @@ fn threaded_runner_matches_single_thread_epochs() {
         );
     }
 }
+
+#[test]
+fn threaded_runner_reports_the_first_bad_row_as_validation_does() {
+    let mut runner = EpochRunner::new(2);
+    let input = generate(&Scenario {
+        n: 700,
+        validators: 128,
+        density_permille: 1000,
+        yuma3_liquid: false,
+        seed: 9,
+    });
+    // Bad rows in several blocks: the first in weights-then-bonds order is the one reported.
+    for bad_rows in [
+        vec![("bonds", 120), ("weights", 127)],
+        vec![("bonds", 3), ("bonds", 100)],
+        vec![("weights", 126), ("weights", 2)],
+    ] {
+        let mut bad = input.clone();
+        for &(field, row) in &bad_rows {
+            let rows = if field == "weights" {
+                &mut bad.weights
+            } else {
+                &mut bad.bonds
+            };
+            rows[row].swap(10, 11);
+        }
+        let expected = tao_yuma::validate(&bad).unwrap_err();
+        assert_eq!(runner.run(&bad).unwrap_err(), expected, "{bad_rows:?}");
+        assert_eq!(run_epoch(&bad).unwrap_err(), expected);
+    }
+    assert!(runner.run(&input).is_ok());
+}
