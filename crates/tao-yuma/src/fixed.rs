@@ -257,6 +257,9 @@ pub fn u16_proportion(x: u16) -> I32F32 {
 /// A fixed-point proportion as stored `u16`: `x · 65535`, truncated and saturated.
 #[inline]
 pub fn proportion_to_u16(x: I32F32) -> u16 {
+    if (0..=ONE.to_bits()).contains(&x.to_bits()) {
+        return unit_to_u16(x);
+    }
     // `saturating_to_num::<u16>` of the product, on raw bits: negative → 0, else the integer
     // part capped at 65535.
     let bits = mul(x, from_u16(u16::MAX)).to_bits();
