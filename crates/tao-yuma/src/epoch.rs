@@ -549,23 +549,11 @@ fn weighted_median_keyed<K: MedianKey>(
             for column in keys.chunks_exact_mut(voters).take(medians.len()) {
                 column.copy_from_slice(&unscored);
             }
-            for (voter, (cols, vals)) in rows.iter_mut().enumerate() {
-                let mut taken = 0;
-                for (&j, &w) in cols.iter().zip(vals.iter()) {
-                    let slot = usize::from(j).wrapping_sub(block_start);
-                    if slot >= medians.len() {
-                        break;
-                    }
-                    taken += 1;
-                    if w.to_bits() > 0
-                        && let Some(k) = keys.get_mut(slot * voters + voter)
-                    {
-                        *k = K::new(w, voter);
-                    }
+            transpose_block(&mut rows, block_start, medians.len(), |slot, voter, w| {
+                if let Some(k) = keys.get_mut(slot * voters + voter) {
+                    *k = K::new(w, voter);
                 }
-                *cols = cols.get(taken..).unwrap_or(&[]);
-                *vals = vals.get(taken..).unwrap_or(&[]);
-            }
+            });
             for (med, column) in medians.iter_mut().zip(keys.chunks_exact_mut(voters)) {
                 *med = match first_crossing(column, minority, &stake_of) {
                     Some(key) => key.score(),
@@ -582,26 +570,14 @@ fn weighted_median_keyed<K: MedianKey>(
         for (c, at) in next.iter_mut().enumerate() {
             *at = c * voters;
         }
-        for (voter, (cols, vals)) in rows.iter_mut().enumerate() {
-            let mut taken = 0;
-            for (&j, &w) in cols.iter().zip(vals.iter()) {
-                let slot = usize::from(j).wrapping_sub(block_start);
-                if slot >= medians.len() {
-                    break;
+        transpose_block(&mut rows, block_start, medians.len(), |slot, voter, w| {
+            if let Some(at) = next.get_mut(slot) {
+                if let Some(k) = keys.get_mut(*at) {
+                    *k = K::new(w, voter);
                 }
-                taken += 1;
-                if w.to_bits() > 0
-                    && let Some(at) = next.get_mut(slot)
-                {
-                    if let Some(k) = keys.get_mut(*at) {
-                        *k = K::new(w, voter);
-                    }
-                    *at += 1;
-                }
+                *at += 1;
             }
-            *cols = cols.get(taken..).unwrap_or(&[]);
-            *vals = vals.get(taken..).unwrap_or(&[]);
-        }
+        });
         for ((c, med), &end) in medians.iter_mut().enumerate().zip(&next) {
             if let Some(column) = keys.get_mut(c * voters..end) {
                 *med = column_median(column, voters, stake_sum, minority, stake_of);
@@ -609,6 +585,33 @@ fn weighted_median_keyed<K: MedianKey>(
         }
     }
     median
+}
+
+/// Calls `place(slot, voter, score)` for every positive score of every voter's row in the
+/// `len` columns from `block_start` (`slot` counted from there), and drops those entries from
+/// the rows, which are sorted by column.
+#[inline(always)]
+fn transpose_block(
+    rows: &mut [(&[u16], &[I32F32])],
+    block_start: usize,
+    len: usize,
+    mut place: impl FnMut(usize, usize, I32F32),
+) {
+    for (voter, (cols, vals)) in rows.iter_mut().enumerate() {
+        let mut taken = 0;
+        for (&j, &w) in cols.iter().zip(vals.iter()) {
+            let slot = usize::from(j).wrapping_sub(block_start);
+            if slot >= len {
+                break;
+            }
+            taken += 1;
+            if w.to_bits() > 0 {
+                place(slot, voter, w);
+            }
+        }
+        *cols = cols.get(taken..).unwrap_or(&[]);
+        *vals = vals.get(taken..).unwrap_or(&[]);
+    }
 }
 
 /// Keys held at once by [`weighted_median_keyed`]'s transpose (32 KiB of narrow keys, so they
