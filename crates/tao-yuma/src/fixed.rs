@@ -91,7 +91,8 @@ impl Divisor {
         }
     }
 
-    /// A divisor that always defers to [`checked_div`].
+    /// A divisor without the prepared path, for divisors used too few times to repay
+    /// preparing them: every division goes to its out-of-line path.
     pub fn slow(y: I32F32) -> Self {
         Self {
             limit: 0,
@@ -115,11 +116,13 @@ impl Divisor {
         self.slow_div(x)
     }
 
-    /// The inputs outside the prepared path: negative `x` or `x` from one up, divisors below 2.
+    /// The inputs outside the prepared path: every input of an unprepared divisor, and negative
+    /// `x`, `x` from one up or divisors below 2. Kept out of line, so that the prepared path
+    /// stays short where it runs in bulk.
     #[cold]
     #[inline(never)]
     fn slow_div(&self, x: I32F32) -> Option<I32F32> {
-        // Values below one by a raw divisor from 2 up (the unprepared columns' usual case):
+        // Values below one by a raw divisor from 2 up (an unprepared divisor's usual case):
         // `x·2^32` fits 64 bits, so one hardware division gives the quotient.
         if let (Ok(ux), Ok(d)) = (u64::try_from(x.to_bits()), u64::try_from(self.y.to_bits()))
             && ux < 1 << 32

@@ -94,37 +94,16 @@ impl Csr {
         self.end_row();
     }
 
-    /// Appends a row of stored `u16` weights (the pairs of `parts`, in order) and row-normalises
-    /// it as [`Csr::end_row_normalized`] does; `total` is the plain sum of their values. Each
-    /// part is copied as a whole, with no test per entry.
+    /// Appends a row of stored `u16` weights (the pairs of `parts`, in order) and closes it with
+    /// [`Csr::end_row_normalized`]; `total` is the plain sum of their values. Each part is
+    /// copied as a whole, with no test per entry.
     pub fn push_row_normalized(&mut self, parts: [&[(u16, u16)]; 2], total: u64) {
         for part in parts {
             self.cols.extend(part.iter().map(|&(j, _)| j));
+            self.vals
+                .extend(part.iter().map(|&(_, v)| I32F32::from_bits(i64::from(v))));
         }
-        let len: usize = parts.iter().map(|part| part.len()).sum();
-        let raw = |v: u16| I32F32::from_bits(i64::from(v));
-        if total >= ROW_SUM_WRAPS {
-            for part in parts {
-                self.vals.extend(part.iter().map(|&(_, v)| raw(v) << 32u32));
-            }
-        } else if total > 0 && len >= PREPARED_DIVISION_MIN as usize {
-            let d = Divisor::new(I32F32::from_bits(total as i64));
-            for part in parts {
-                self.vals
-                    .extend(part.iter().map(|&(_, v)| d.safe_div(raw(v))));
-            }
-        } else if total > 0 {
-            let total = I32F32::from_bits(total as i64);
-            for part in parts {
-                self.vals
-                    .extend(part.iter().map(|&(_, v)| safe_div(raw(v), total)));
-            }
-        } else {
-            for part in parts {
-                self.vals.extend(part.iter().map(|&(_, v)| raw(v)));
-            }
-        }
-        self.end_row();
+        self.end_row_normalized(total);
     }
 
     /// All columns and values, row after row.
