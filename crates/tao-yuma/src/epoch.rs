@@ -11,8 +11,8 @@ use std::ops::Range;
 use substrate_fixed::types::{I32F32, I64F64};
 
 use crate::fixed::{
-    LiquidAlpha, ONE, ZERO, add, checked_mul, mul, mul_unit, normalize, normalize_using_sum,
-    proportion_to_u16, safe_div_64, share_of, sub, u16_proportion, unit_to_u16, wrapping_sum,
+    Divisor, LiquidAlpha, ONE, ZERO, add, checked_mul, mul, mul_unit, normalize, proportion_to_u16,
+    safe_div_64, share_of, sub, u16_proportion, unit_to_u16, wrapping_sum,
 };
 use crate::parallel;
 use crate::sparse::{ColumnDivisors, ColumnFold, Csr, ROW_SUM_WRAPS, RowBlocks, Spare};
@@ -134,7 +134,7 @@ fn epoch(input: &EpochInput, parts: usize, spare: &mut Spare) -> EpochOutput {
         .collect();
     // Classic bonds also need the column sums of the stored bonds.
     let classic = !input.yuma3_enabled;
-    let mut bond_sums = ColumnFold::new(if classic { n } else { 0 });
+    let mut bond_sums = Vec::with_capacity(ranges.len());
     let mut weights = Vec::with_capacity(ranges.len());
     let mut normalized = true;
     for (start, (w, rows_normalized), sums) in parallel::map(ranges, |(rows, buffer)| {
@@ -147,10 +147,9 @@ fn epoch(input: &EpochInput, parts: usize, spare: &mut Spare) -> EpochOutput {
     }) {
         weights.push((start, w));
         normalized &= rows_normalized;
-        if let Some(sums) = sums {
-            bond_sums.absorb(&sums);
-        }
+        bond_sums.extend(sums);
     }
+    let bond_sums = ColumnFold::total(if classic { n } else { 0 }, bond_sums);
     let weights = RowBlocks::new(weights);
     // Weights are never negative, and at most 1 where every row was normalised.
     let max_weight = if normalized {
@@ -173,20 +172,25 @@ fn epoch(input: &EpochInput, parts: usize, spare: &mut Spare) -> EpochOutput {
         )
     });
     let mut validator_trust = Vec::with_capacity(n);
-    let mut incentive = vec![ZERO; n];
-    let mut delta_sums = classic.then(|| ColumnFold::new(n));
+    let mut incentive: Option<Vec<I32F32>> = None;
+    let mut delta_sums = Vec::with_capacity(clipped.len());
     let mut weights_for_bonds = Vec::with_capacity(clipped.len());
     for (start, part) in clipped {
         validator_trust.extend(part.validator_trust);
-        for (sum, x) in incentive.iter_mut().zip(part.incentive) {
-            *sum = add(*sum, x);
+        match incentive.as_mut() {
+            None => incentive = Some(part.incentive),
+            Some(total) => {
+                for (sum, x) in total.iter_mut().zip(part.incentive) {
+                    *sum = add(*sum, x);
+                }
+            }
         }
-        if let (Some(sums), Some(part_sums)) = (delta_sums.as_mut(), part.delta_sums.as_ref()) {
-            sums.absorb(part_sums);
-        }
+        delta_sums.extend(part.delta_sums);
         weights_for_bonds.push((start, part.weights_for_bonds));
     }
+    let delta_sums = classic.then(|| ColumnFold::total(n, delta_sums));
     let weights_for_bonds = RowBlocks::new(weights_for_bonds);
+    let mut incentive = incentive.unwrap_or_else(|| vec![ZERO; n]);
     normalize(&mut incentive);
 
     // Bonds and dividends.
@@ -213,36 +217,41 @@ fn epoch(input: &EpochInput, parts: usize, spare: &mut Spare) -> EpochOutput {
     spare.keep(weights_for_bonds.into_blocks().into_iter().map(|(_, m)| m));
     normalize(&mut dividends);
 
-    // Emission split.
-    let combined: Vec<I32F32> = incentive
-        .iter()
-        .zip(&dividends)
-        .map(|(i, d)| i.saturating_add(*d))
-        .collect();
-    let emission_sum = wrapping_sum(combined.iter().copied());
-    let mut server = incentive.clone();
-    let mut validator = dividends.clone();
-    let mut combined_norm = combined;
-    normalize_using_sum(&mut server, emission_sum);
-    normalize_using_sum(&mut validator, emission_sum);
-    normalize(&mut combined_norm);
-    if emission_sum == ZERO {
+    // Emission split: incentive, dividends and their sums, each divided by the total of those
+    // sums (the reference normalises the sums by that same total).
+    let emission_sum = wrapping_sum(
+        incentive
+            .iter()
+            .zip(&dividends)
+            .map(|(i, d)| i.saturating_add(*d)),
+    );
+    let rao = input.rao_emission;
+    let to_rao = |v: &[I32F32]| v.iter().map(|&x| share_of(x, rao)).collect::<Vec<u64>>();
+    let (server_emission, validator_emission, emission) = if emission_sum == ZERO {
         let fallback = if wrapping_sum(active_stake.iter().copied()) == ZERO {
             &stake
         } else {
             &active_stake
         };
-        validator.clone_from(fallback);
-        combined_norm.clone_from(fallback);
-    }
-    let rao = input.rao_emission;
+        (to_rao(&incentive), to_rao(fallback), to_rao(fallback))
+    } else {
+        let total = Divisor::new(emission_sum);
+        let mut server = Vec::with_capacity(n);
+        let mut validator = Vec::with_capacity(n);
+        let mut combined = Vec::with_capacity(n);
+        for (&i, &d) in incentive.iter().zip(&dividends) {
+            server.push(share_of(total.safe_div(i), rao));
+            validator.push(share_of(total.safe_div(d), rao));
+            combined.push(share_of(total.safe_div(i.saturating_add(d)), rao));
+        }
+        (server, validator, combined)
+    };
 
     let to_u16 = |v: &[I32F32]| {
         v.iter()
             .map(|&x| proportion_to_u16(x))
             .collect::<Vec<u16>>()
     };
-    let to_rao = |v: &[I32F32]| v.iter().map(|&x| share_of(x, rao)).collect::<Vec<u64>>();
     EpochOutput {
         active,
         stake_weight: to_u16(&stake),
@@ -251,9 +260,9 @@ fn epoch(input: &EpochInput, parts: usize, spare: &mut Spare) -> EpochOutput {
         dividends: to_u16(&dividends),
         validator_trust: to_u16(&validator_trust),
         validator_permit: new_permit,
-        server_emission: to_rao(&server),
-        validator_emission: to_rao(&validator),
-        emission: to_rao(&combined_norm),
+        server_emission,
+        validator_emission,
+        emission,
         bonds,
     }
 }
@@ -418,11 +427,12 @@ fn weighted_median_cols(
     let narrow = active_stake.len() <= 1 << NarrowKey::VOTER_BITS
         && max_weight < 1i64 << (u64::BITS - NarrowKey::VOTER_BITS - 1);
     let columns = parallel::split(n, parts, |_| 1);
+    let counted = MEDIAN_COUNTED_KEYS_MAX;
     parallel::map(columns, |columns| {
         if narrow {
-            weighted_median_keyed::<NarrowKey>(active_stake, weights, columns, kappa)
+            weighted_median_keyed::<NarrowKey>(active_stake, weights, columns, kappa, counted)
         } else {
-            weighted_median_keyed::<WideKey>(active_stake, weights, columns, kappa)
+            weighted_median_keyed::<WideKey>(active_stake, weights, columns, kappa, counted)
         }
     })
     .concat()
@@ -497,12 +507,14 @@ impl MedianKey for WideKey {
     }
 }
 
-/// [`weighted_median_cols`] of the `columns`, with the column entries ordered as `K` keys.
+/// [`weighted_median_cols`] of the `columns`, with the column entries ordered as `K` keys;
+/// sparse columns holding at most `counted_keys_max` keys in all are transposed in one pass.
 fn weighted_median_keyed<K: MedianKey>(
     active_stake: &[I32F32],
     weights: &RowBlocks,
     columns: Range<usize>,
     kappa: I32F32,
+    counted_keys_max: usize,
 ) -> Vec<I32F32> {
     // Positive stakes, re-normalised.
     let mut use_stake: Vec<I32F32> = active_stake.iter().copied().filter(|&s| s > ZERO).collect();
@@ -533,15 +545,54 @@ fn weighted_median_keyed<K: MedianKey>(
         })
         .collect();
     let stake_of = |key: K| use_stake.get(key.voter()).map_or(0, |s| s.to_bits());
+    let filled: usize = rows
+        .iter()
+        .map(|(cols, _)| cols.partition_point(|&j| usize::from(j) < columns.end))
+        .sum();
+    // Few keys: every column at once, its keys counted first and then placed, so that each
+    // voter's row is walked once rather than once per block of columns.
+    if filled <= counted_keys_max && filled * 2 < voters * columns.len() {
+        let width = columns.len();
+        let mut offsets = vec![0usize; width + 1];
+        for (cols, vals) in &rows {
+            for (&j, &w) in cols.iter().zip(vals.iter()) {
+                let slot = usize::from(j).wrapping_sub(columns.start);
+                if slot >= width {
+                    break;
+                }
+                if let Some(count) = offsets.get_mut(slot + 1) {
+                    *count += usize::from(w.to_bits() > 0);
+                }
+            }
+        }
+        let mut placed = 0;
+        for offset in offsets.iter_mut() {
+            placed += *offset;
+            *offset = placed;
+        }
+        let mut keys: Vec<K> = vec![K::default(); placed];
+        // Column `c`'s keys fill `offsets[c]..offsets[c + 1]`, from the front.
+        let mut next = offsets.clone();
+        transpose_block(&mut rows, columns.start, width, |slot, voter, w| {
+            if let Some(at) = next.get_mut(slot) {
+                if let Some(k) = keys.get_mut(*at) {
+                    *k = K::new(w, voter);
+                }
+                *at += 1;
+            }
+        });
+        for (med, bounds) in median.iter_mut().zip(offsets.windows(2)) {
+            if let Some(column) = keys.get_mut(bounds[0]..bounds[1]) {
+                *med = column_median(column, voters, stake_sum, minority, stake_of);
+            }
+        }
+        return median;
+    }
     let block = (MEDIAN_BLOCK_KEYS / voters).clamp(1, MEDIAN_BLOCK_COLUMNS);
     let mut keys: Vec<K> = vec![K::default(); block * voters];
     // With at least half the slots filled, each voter keeps a fixed slot in every column, and a
     // voter without a positive score there keeps a key of score 0: the selection over all
     // voters then counts their stake first, as the reference's zero scores.
-    let filled: usize = rows
-        .iter()
-        .map(|(cols, _)| cols.partition_point(|&j| usize::from(j) < columns.end))
-        .sum();
     if filled * 2 >= voters * columns.len() {
         let unscored: Vec<K> = (0..voters).map(|voter| K::new(ZERO, voter)).collect();
         for (b, medians) in median.chunks_mut(block).enumerate() {
@@ -617,6 +668,10 @@ fn transpose_block(
 /// Keys held at once by [`weighted_median_keyed`]'s transpose (32 KiB of narrow keys, so they
 /// stay in the first-level cache).
 const MEDIAN_BLOCK_KEYS: usize = 4096;
+
+/// Most keys [`weighted_median_keyed`] places in one pass over all its columns (512 KiB of
+/// narrow keys, which the second-level cache holds); more are placed a block at a time.
+const MEDIAN_COUNTED_KEYS_MAX: usize = 1 << 16;
 
 /// Most columns per block of the transpose.
 const MEDIAN_BLOCK_COLUMNS: usize = 32;
@@ -1066,14 +1121,14 @@ fn yuma3_bonds(
         (*start, ema_bonds, sums, bonds)
     });
     // Dividends from the column-normalised bonds, divided on the fly.
-    let mut sums = ColumnFold::new(n);
-    for (_, _, part, _) in &emas {
-        sums.absorb(part);
-    }
-    let divisors = sums.divisors(spare);
+    let (emas, sums): (Vec<_>, Vec<_>) = emas
+        .into_iter()
+        .map(|(start, ema_bonds, sums, bonds)| ((start, ema_bonds, bonds), sums))
+        .unzip();
+    let divisors = ColumnFold::total(n, sums).divisors(spare);
     let emas: Vec<_> = emas
         .into_iter()
-        .map(|(start, ema_bonds, _, bonds)| {
+        .map(|(start, ema_bonds, bonds)| {
             spare.keep([bonds]);
             (start, ema_bonds)
         })
@@ -1196,12 +1251,8 @@ fn classic_bonds_with<const UNIT: bool>(
         let ema = ema_rows::<UNIT>(*start, d, input, divisors, alpha, &mut folds, buffer);
         (ema, folds)
     });
-    let mut ema_sums = ColumnFold::new(n);
-    let mut emas = Vec::with_capacity(parts.len());
-    for (ema, part) in parts {
-        ema_sums.absorb(&part);
-        emas.push(ema);
-    }
+    let (emas, folds): (Vec<_>, Vec<_>) = parts.into_iter().unzip();
+    let ema_sums = ColumnFold::total(n, folds);
     let ema_div = ema_sums.divisors(spare);
     let ema_max: Vec<I32F32> = (0..=u16::MAX)
         .zip(ema_sums.maxima())
@@ -1531,7 +1582,7 @@ mod tests {
             )),
             kappa in 0u16..=u16::MAX,
             // Scores from this up are missing entries: 5/12 or 11/12 of the slots are filled,
-            // so both the counted and the fixed-slot transposes run.
+            // so both the per-column counted and the fixed-slot transposes run.
             missing_from in proptest::prop_oneof![proptest::strategy::Just(5u16), proptest::strategy::Just(11)],
         ) {
             let mut stake: Vec<I32F32> = rows.iter().map(|(s, _)| I32F32::from_num(*s)).collect();
@@ -1547,9 +1598,13 @@ mod tests {
             }
             let kappa = u16_proportion(kappa);
             let w = RowBlocks::new(vec![(0, w)]);
-            let narrow = weighted_median_keyed::<NarrowKey>(&stake, &w, 0..n, kappa);
-            let wide = weighted_median_keyed::<WideKey>(&stake, &w, 0..n, kappa);
+            let counted = MEDIAN_COUNTED_KEYS_MAX;
+            let narrow = weighted_median_keyed::<NarrowKey>(&stake, &w, 0..n, kappa, counted);
+            let wide = weighted_median_keyed::<WideKey>(&stake, &w, 0..n, kappa, counted);
             proptest::prop_assert_eq!(&narrow, &wide);
+            // The sparse columns placed a block at a time, as when they hold too many keys.
+            let blocked = weighted_median_keyed::<NarrowKey>(&stake, &w, 0..n, kappa, 0);
+            proptest::prop_assert_eq!(&narrow, &blocked);
             proptest::prop_assert_eq!(&narrow, &weighted_median_cols(&stake, &w, n, w.max_bits(), kappa, 1));
             proptest::prop_assert_eq!(&narrow, &weighted_median_cols(&stake, &w, n, w.max_bits(), kappa, 3));
             let mut use_stake: Vec<I32F32> = stake.iter().copied().filter(|&s| s > ZERO).collect();

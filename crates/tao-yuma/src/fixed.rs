@@ -295,11 +295,6 @@ pub fn share_of(x: I32F32, rao_emission: u64) -> u64 {
 /// Divides every value by the (wrapping) sum, unless the sum is zero (`inplace_normalize`).
 pub fn normalize(x: &mut [I32F32]) {
     let sum = wrapping_sum(x.iter().copied());
-    normalize_using_sum(x, sum);
-}
-
-/// Divides every value by `sum`, unless `sum` is zero (`inplace_normalize_using_sum`).
-pub fn normalize_using_sum(x: &mut [I32F32], sum: I32F32) {
     if sum == ZERO {
         return;
     }

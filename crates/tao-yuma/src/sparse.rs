@@ -269,9 +269,22 @@ impl ColumnFold {
         }
     }
 
-    /// Adds another fold over the same columns: the same as one fold over both blocks' entries
-    /// when they are non-negative (saturating sums of those do not depend on the order).
-    pub fn absorb(&mut self, other: &Self) {
+    /// The fold of every part's entries (zero sums over `columns` columns when there are no
+    /// parts): the same as one fold over all blocks' entries when they are non-negative
+    /// (saturating sums of those do not depend on the order). A single part is taken as it is.
+    pub fn total(columns: usize, parts: impl IntoIterator<Item = Self>) -> Self {
+        let mut parts = parts.into_iter();
+        let Some(mut total) = parts.next() else {
+            return Self::new(columns);
+        };
+        for part in parts {
+            total.absorb(&part);
+        }
+        total
+    }
+
+    /// Adds another fold over the same columns.
+    fn absorb(&mut self, other: &Self) {
         for (column, part) in self.columns.iter_mut().zip(&other.columns) {
             column.sum = column.sum.saturating_add(part.sum);
             column.count += part.count;
