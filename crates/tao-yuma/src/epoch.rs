@@ -1333,44 +1333,78 @@ fn ema_rows<const UNIT: bool>(
     let stored = input.bonds.get(rows).unwrap_or(&[]);
     let bond_count: usize = stored.iter().map(Vec::len).sum();
     let mut ema = Csr::reusing(buffer, delta.rows(), delta.nnz().max(bond_count));
-    let mut keep = |ema: &mut Csr, j: u16, acc: I32F32| {
-        if acc.to_bits() > 0 {
-            ema.push(j, acc);
-            if UNIT {
-                folds.add_keeping_max_unit(j, acc);
-            } else {
-                folds.add_keeping_max(j, acc);
-            }
-        }
-    };
     let no_bonds: &[(u16, u16)] = &[];
     for r in 0..delta.rows() {
         let brow = stored.get(r).map_or(no_bonds, Vec::as_slice);
         let (dcols, dvals) = delta.row(r);
         // Branch-free, so that it runs as one straight pass.
         let same_uids = |acc: bool, (&j, &(k, _)): (&u16, &(u16, u16))| acc & (j == k);
-        if dcols.len() == brow.len() && dcols.iter().zip(brow).fold(true, same_uids) {
+        let whole = UNIT && !dcols.is_empty() && dcols.len() == brow.len();
+        if whole && dcols.iter().zip(brow).fold(true, same_uids) {
             // The same uids in both rows (as in every row of a dense subnet): no merge.
-            for ((&j, &d), &(_, bond)) in dcols.iter().zip(dvals).zip(brow) {
-                let new = product(alpha, delta_div.divide(j, d));
-                let old = product(
-                    one_minus_alpha,
-                    bond_div.divide(j, stored_bond(bond, shift)),
-                );
-                keep(&mut ema, j, sum(new, old));
-            }
+            let divisors = (delta_div, bond_div);
+            ema_row_whole(
+                &mut ema,
+                folds,
+                (dcols, dvals),
+                brow,
+                divisors,
+                alpha,
+                shift,
+            );
         } else {
             merge_rows(dcols, dvals, brow, |j, d, bond| {
                 let new = d.map_or(ZERO, |d| product(alpha, delta_div.divide(j, d)));
                 let old = bond.map_or(ZERO, |b| {
                     product(one_minus_alpha, bond_div.divide(j, stored_bond(b, shift)))
                 });
-                keep(&mut ema, j, sum(new, old));
+                let value = sum(new, old);
+                if value.to_bits() > 0 {
+                    ema.push(j, value);
+                    if UNIT {
+                        folds.add_keeping_max_unit(j, value);
+                    } else {
+                        folds.add_keeping_max(j, value);
+                    }
+                }
             });
         }
         ema.end_row();
     }
     ema
+}
+
+/// Appends to `ema` the EMA row of a delta row and a stored bonds row holding the same uids,
+/// values in [0, 1], and folds it into `folds`: written whole, without a test per entry, and
+/// the zeros (rare) taken out after.
+#[inline(never)]
+fn ema_row_whole(
+    ema: &mut Csr,
+    folds: &mut ColumnFold,
+    (dcols, dvals): (&[u16], &[I32F32]),
+    brow: &[(u16, u16)],
+    (delta_div, bond_div): (&ColumnDivisors, &ColumnDivisors),
+    alpha: I32F32,
+    shift: u32,
+) {
+    let one_minus_alpha = ONE.saturating_sub(alpha);
+    let values = dcols
+        .iter()
+        .zip(dvals)
+        .zip(brow)
+        .map(|((&j, &d), &(_, bond))| {
+            let new = mul_unit(alpha, delta_div.divide(j, d));
+            let old = mul_unit(
+                one_minus_alpha,
+                bond_div.divide(j, stored_bond(bond, shift)),
+            );
+            // Both terms are at most 1 (and their sum too).
+            let value = I32F32::from_bits(new.to_bits() + old.to_bits());
+            folds.add_keeping_max_unit(j, value);
+            value
+        });
+    ema.extend_row(dcols, values);
+    ema.drop_zeros_in_row();
 }
 
 /// Calls `each(uid, delta, bond)` for the union of a delta row and a stored bonds row, both in
@@ -1448,6 +1482,56 @@ mod tests {
             let ours = crate::fixed::Divisor::new(I32F32::from_bits(sum as i64));
             proptest::prop_assert_eq!(ours.safe_div(stored_bond(b, 0)), theirs);
             proptest::prop_assert_eq!(stored_bond(b, 32), crate::fixed::from_u16(b));
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn whole_ema_rows_keep_the_positive_values(
+            entries in proptest::collection::btree_map(
+                0u16..48,
+                (
+                    proptest::prop_oneof![proptest::strategy::Just(0i64), 0i64..=1 << 32],
+                    proptest::prop_oneof![proptest::strategy::Just(0u16), 0u16..=u16::MAX],
+                ),
+                1..48,
+            ),
+            extra in 0i64..(1 << 34),
+            alpha in 0i64..=1 << 32,
+        ) {
+            let cols: Vec<u16> = entries.keys().copied().collect();
+            let dvals: Vec<I32F32> = entries.values().map(|&(d, _)| I32F32::from_bits(d)).collect();
+            let brow: Vec<(u16, u16)> = entries.iter().map(|(&j, &(_, b))| (j, b)).collect();
+            // Column sums of at least the row's own values, some of them zero.
+            let (mut delta_sums, mut bond_sums) = (ColumnFold::new(48), ColumnFold::new(48));
+            for (&j, &(d, b)) in &entries {
+                delta_sums.add(j, I32F32::from_bits(d + extra * i64::from(j % 3)));
+                bond_sums.add(j, I32F32::from_bits(i64::from(b) + extra * i64::from(j % 2)));
+            }
+            let mut spare = Spare::default();
+            let divisors = (&delta_sums.divisors(&mut spare), &bond_sums.divisors(&mut spare));
+            let alpha = I32F32::from_bits(alpha);
+
+            let mut ema = Csr::reusing(Csr::default(), 1, cols.len());
+            let mut folds = ColumnFold::new(48);
+            ema_row_whole(&mut ema, &mut folds, (&cols, &dvals), &brow, divisors, alpha, 0);
+            ema.end_row();
+
+            let mut expected = vec![];
+            let mut maxima = vec![ZERO; 48];
+            for (&j, &(d, b)) in &entries {
+                let new = mul_unit(alpha, divisors.0.divide(j, I32F32::from_bits(d)));
+                let old = mul_unit(ONE - alpha, divisors.1.divide(j, stored_bond(b, 0)));
+                let value = new + old;
+                if value > ZERO {
+                    expected.push((j, value));
+                    maxima[usize::from(j)] = maxima[usize::from(j)].max(value);
+                }
+            }
+            let (got_cols, got_vals) = ema.row(0);
+            let got: Vec<(u16, I32F32)> = got_cols.iter().copied().zip(got_vals.iter().copied()).collect();
+            proptest::prop_assert_eq!(got, expected);
+            proptest::prop_assert_eq!(folds.maxima().collect::<Vec<_>>(), maxima);
         }
     }
 

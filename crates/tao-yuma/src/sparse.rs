@@ -46,6 +46,34 @@ impl Csr {
         self.vals.push(val);
     }
 
+    /// Appends `cols` to the row being built, with `vals`, one value per column.
+    pub fn extend_row(&mut self, cols: &[u16], vals: impl IntoIterator<Item = I32F32>) {
+        self.cols.extend_from_slice(cols);
+        self.vals.extend(vals);
+    }
+
+    /// Takes the zero values out of the row being built (a zero entry is no entry).
+    pub fn drop_zeros_in_row(&mut self) {
+        let start = self.offsets.last().copied().unwrap_or(0);
+        let row = self.vals.get(start..).unwrap_or(&[]);
+        if row.iter().all(|v| v.to_bits() != 0) {
+            return;
+        }
+        let mut kept = start;
+        for at in start..self.vals.len() {
+            if let (Some(&col), Some(&val)) = (self.cols.get(at), self.vals.get(at))
+                && val.to_bits() != 0
+            {
+                if let (Some(c), Some(v)) = (self.cols.get_mut(kept), self.vals.get_mut(kept)) {
+                    (*c, *v) = (col, val);
+                }
+                kept += 1;
+            }
+        }
+        self.cols.truncate(kept);
+        self.vals.truncate(kept);
+    }
+
     /// Closes the row being built.
     #[inline]
     pub fn end_row(&mut self) {
