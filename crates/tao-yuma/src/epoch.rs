@@ -1388,23 +1388,22 @@ fn ema_row_whole(
     shift: u32,
 ) {
     let one_minus_alpha = ONE.saturating_sub(alpha);
-    let values = dcols
-        .iter()
-        .zip(dvals)
-        .zip(brow)
-        .map(|((&j, &d), &(_, bond))| {
-            let new = mul_unit(alpha, delta_div.divide(j, d));
-            let old = mul_unit(
-                one_minus_alpha,
-                bond_div.divide(j, stored_bond(bond, shift)),
-            );
-            // Both terms are at most 1 (and their sum too).
-            let value = I32F32::from_bits(new.to_bits() + old.to_bits());
-            folds.add_keeping_max_unit(j, value);
-            value
-        });
-    ema.extend_row(dcols, values);
-    ema.drop_zeros_in_row();
+    let values = ema.extend_row(dcols);
+    let mut zeros = false;
+    for (((value, &j), &d), &(_, bond)) in values.iter_mut().zip(dcols).zip(dvals).zip(brow) {
+        let new = mul_unit(alpha, delta_div.divide(j, d));
+        let old = mul_unit(
+            one_minus_alpha,
+            bond_div.divide(j, stored_bond(bond, shift)),
+        );
+        // Both terms are at most 1 (and their sum too).
+        *value = I32F32::from_bits(new.to_bits() + old.to_bits());
+        zeros |= value.to_bits() == 0;
+        folds.add_keeping_max_unit(j, *value);
+    }
+    if zeros {
+        ema.drop_zeros_in_row();
+    }
 }
 
 /// Calls `each(uid, delta, bond)` for the union of a delta row and a stored bonds row, both in

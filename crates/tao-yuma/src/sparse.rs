@@ -46,19 +46,18 @@ impl Csr {
         self.vals.push(val);
     }
 
-    /// Appends `cols` to the row being built, with `vals`, one value per column.
-    pub fn extend_row(&mut self, cols: &[u16], vals: impl IntoIterator<Item = I32F32>) {
+    /// Appends `cols` to the row being built with zero values, and returns those values to be
+    /// written.
+    pub fn extend_row(&mut self, cols: &[u16]) -> &mut [I32F32] {
         self.cols.extend_from_slice(cols);
-        self.vals.extend(vals);
+        let start = self.vals.len();
+        self.vals.resize(start + cols.len(), ZERO);
+        self.vals.get_mut(start..).unwrap_or(&mut [])
     }
 
     /// Takes the zero values out of the row being built (a zero entry is no entry).
     pub fn drop_zeros_in_row(&mut self) {
         let start = self.offsets.last().copied().unwrap_or(0);
-        let row = self.vals.get(start..).unwrap_or(&[]);
-        if row.iter().all(|v| v.to_bits() != 0) {
-            return;
-        }
         let mut kept = start;
         for at in start..self.vals.len() {
             if let (Some(&col), Some(&val)) = (self.cols.get(at), self.vals.get(at))
