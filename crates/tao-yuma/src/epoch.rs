@@ -956,14 +956,16 @@ fn stored_bond_sums(input: &EpochInput, rows: Range<usize>) -> ColumnFold {
     let mut sums = ColumnFold::new(usize::from(input.n));
     let shift = bond_shift(input);
     let bonds = input.bonds.get(rows).unwrap_or(&[]);
-    if shift == 0 {
-        // Raw `u16` values, below one.
-        for &(j, b) in bonds.iter().flatten() {
-            sums.add_unit(j, stored_bond(b, 0));
-        }
-    } else {
-        for &(j, b) in bonds.iter().flatten() {
-            sums.add(j, stored_bond(b, shift));
+    for row in bonds {
+        if shift == 0 {
+            // Raw `u16` values, below one.
+            for &(j, b) in row {
+                sums.add_unit(j, stored_bond(b, 0));
+            }
+        } else {
+            for &(j, b) in row {
+                sums.add(j, stored_bond(b, shift));
+            }
         }
     }
     sums
