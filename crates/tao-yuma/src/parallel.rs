@@ -29,7 +29,9 @@ pub fn blocks_for(entries: usize, n: usize, threads: usize) -> usize {
 /// `0..len` split into at most `parts` consecutive ranges holding nearly equal shares of the
 /// work, item `i` weighing `weight(i)`.
 pub fn split(len: usize, parts: usize, weight: impl Fn(usize) -> usize) -> Vec<Range<usize>> {
-    let parts = parts.max(1);
+    if parts <= 1 {
+        return std::iter::once(0..len).collect();
+    }
     let total: usize = (0..len).map(&weight).sum();
     let mut ranges = Vec::with_capacity(parts);
     let (mut start, mut done) = (0, 0);
