@@ -5,7 +5,8 @@
 //! walks only the stored entries; every such shortcut computes the same numbers because the
 //! skipped cells are exact zeros that the reference discards.
 
-use std::cmp::Ordering;
+use std::cmp::{Ordering, Reverse};
+use std::collections::BinaryHeap;
 use std::ops::Range;
 
 use substrate_fixed::types::{I32F32, I64F64};
@@ -328,21 +329,27 @@ fn normalized_stake(input: &EpochInput, owner: Option<usize>) -> Vec<I32F32> {
 /// `is_topk_nonzero`: non-zero entries, minus the `len - k` smallest by a stable ascending sort
 /// (so among equal values the lower index loses first); everything non-zero when `len < k`.
 fn top_k_nonzero(values: &[I32F32], k: usize) -> Vec<bool> {
-    let mut result: Vec<bool> = values.iter().map(|&v| v != ZERO).collect();
     let len = values.len();
     if len < k {
-        return result;
+        return values.iter().map(|&v| v != ZERO).collect();
     }
-    // (value, index) pairs are distinct, so the `len - k` smallest of them are the ones the
-    // stable sort puts first; selecting them is enough.
-    let mut keyed: Vec<(i64, usize)> = values.iter().map(|v| v.to_bits()).zip(0..).collect();
-    let dropped = len - k;
-    if dropped < len {
-        keyed.select_nth_unstable(dropped);
+    // The `k` largest (value, index) pairs, which are distinct, are the ones the sort leaves
+    // last; a min-heap of them is updated only by the few values above its least.
+    let mut largest: BinaryHeap<Reverse<(i64, usize)>> = BinaryHeap::with_capacity(k);
+    for (i, v) in values.iter().enumerate() {
+        let key = (v.to_bits(), i);
+        if largest.len() < k {
+            largest.push(Reverse(key));
+        } else if let Some(mut least) = largest.peek_mut()
+            && key > least.0
+        {
+            *least = Reverse(key);
+        }
     }
-    for &(_, i) in keyed.get(..dropped).unwrap_or(&[]) {
-        if let Some(r) = result.get_mut(i) {
-            *r = false;
+    let mut result = vec![false; len];
+    for Reverse((_, i)) in largest {
+        if let (Some(r), Some(&v)) = (result.get_mut(i), values.get(i)) {
+            *r = v != ZERO;
         }
     }
     result
@@ -1533,6 +1540,26 @@ mod tests {
             let got: Vec<(u16, I32F32)> = got_cols.iter().copied().zip(got_vals.iter().copied()).collect();
             proptest::prop_assert_eq!(got, expected);
             proptest::prop_assert_eq!(folds.maxima().collect::<Vec<_>>(), maxima);
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn top_k_keeps_what_the_stable_sort_leaves_last(
+            values in proptest::collection::vec(
+                proptest::prop_oneof![0i64..4, 0i64..i64::MAX], 0..80),
+            k in 0usize..90,
+        ) {
+            let values: Vec<I32F32> = values.into_iter().map(I32F32::from_bits).collect();
+            let mut order: Vec<usize> = (0..values.len()).collect();
+            order.sort_by_key(|&i| values[i]);
+            let mut expected: Vec<bool> = values.iter().map(|&v| v != ZERO).collect();
+            if values.len() >= k {
+                for &i in &order[..values.len() - k] {
+                    expected[i] = false;
+                }
+            }
+            proptest::prop_assert_eq!(top_k_nonzero(&values, k), expected);
         }
     }
 
