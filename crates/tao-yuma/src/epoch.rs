@@ -334,7 +334,7 @@ fn top_k_nonzero(values: &[I32F32], k: usize) -> Vec<bool> {
         return values.iter().map(|&v| v != ZERO).collect();
     }
     // The `k` largest (value, index) pairs, which are distinct, are the ones the sort leaves
-    // last; a min-heap of them is updated only by the few values above its least.
+    // last; a min-heap of them changes only for values above its least.
     let mut largest: BinaryHeap<Reverse<(i64, usize)>> = BinaryHeap::with_capacity(k);
     for (i, v) in values.iter().enumerate() {
         let key = (v.to_bits(), i);

@@ -49,7 +49,7 @@ pub fn split(len: usize, parts: usize, weight: impl Fn(usize) -> usize) -> Vec<R
 
 /// `f` of every item, results in item order. Items are split in halves with
 /// [`rayon_core::join`], so they run on the threads of the pool this is called from (an
-/// [`crate::EpochRunner`]'s), which live as long as the runner and wake in microseconds.
+/// [`crate::EpochRunner`]'s), which live as long as the runner.
 pub fn map<I: Send, T: Send>(items: Vec<I>, f: impl Fn(I) -> T + Sync) -> Vec<T> {
     map_by(items, &f)
 }
