@@ -1491,9 +1491,7 @@ mod tests {
             proptest::prop_assert_eq!(ours.safe_div(stored_bond(b, 0)), theirs);
             proptest::prop_assert_eq!(stored_bond(b, 32), crate::fixed::from_u16(b));
         }
-    }
 
-    proptest::proptest! {
         #[test]
         fn whole_ema_rows_keep_the_positive_values(
             entries in proptest::collection::btree_map(
@@ -1541,9 +1539,7 @@ mod tests {
             proptest::prop_assert_eq!(got, expected);
             proptest::prop_assert_eq!(folds.maxima().collect::<Vec<_>>(), maxima);
         }
-    }
 
-    proptest::proptest! {
         #[test]
         fn top_k_keeps_what_the_stable_sort_leaves_last(
             values in proptest::collection::vec(
