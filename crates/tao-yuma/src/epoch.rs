@@ -16,7 +16,9 @@ use crate::fixed::{
     safe_div_64, share_of, sub, u16_proportion, unit_to_u16, wrapping_sum,
 };
 use crate::parallel;
-use crate::sparse::{ColumnDivisors, ColumnFold, Csr, ROW_SUM_WRAPS, RowBlocks, Spare};
+use crate::sparse::{
+    ColumnDivisors, ColumnFold, Csr, ROW_SUM_WRAPS, RowBlocks, Spare, divisors_of,
+};
 use crate::validate::{check_rows, validate_split};
 use crate::{EpochError, EpochInput, EpochOutput, SparseRow, validate};
 
@@ -532,6 +534,7 @@ fn weighted_median_keyed<K: MedianKey>(
         return median;
     }
     let stake_sum = wrapping_sum(use_stake.iter().copied()).to_bits();
+    let mut buckets = [0; SELECT_BUCKETS_MAX];
     let minority = I32F32::from_bits(stake_sum).saturating_sub(kappa).to_bits();
 
     // Transpose the voters' positive entries into per-column key lists, a block of columns at a
@@ -590,7 +593,7 @@ fn weighted_median_keyed<K: MedianKey>(
         });
         for (med, bounds) in median.iter_mut().zip(offsets.windows(2)) {
             if let Some(column) = keys.get_mut(bounds[0]..bounds[1]) {
-                *med = column_median(column, voters, stake_sum, minority, stake_of);
+                *med = column_median(column, voters, stake_sum, minority, stake_of, &mut buckets);
             }
         }
         return median;
@@ -613,7 +616,7 @@ fn weighted_median_keyed<K: MedianKey>(
                 }
             });
             for (med, column) in medians.iter_mut().zip(keys.chunks_exact_mut(voters)) {
-                *med = match first_crossing(column, minority, &stake_of) {
+                *med = match first_crossing(column, minority, &stake_of, &mut buckets) {
                     Some(key) => key.score(),
                     None => column.iter().max().map_or(ZERO, |key| key.score()),
                 };
@@ -638,7 +641,7 @@ fn weighted_median_keyed<K: MedianKey>(
         });
         for ((c, med), &end) in medians.iter_mut().enumerate().zip(&next) {
             if let Some(column) = keys.get_mut(c * voters..end) {
-                *med = column_median(column, voters, stake_sum, minority, stake_of);
+                *med = column_median(column, voters, stake_sum, minority, stake_of, &mut buckets);
             }
         }
     }
@@ -691,6 +694,7 @@ fn column_median<K: MedianKey>(
     stake_sum: i64,
     minority: i64,
     stake_of: impl Fn(K) -> i64,
+    buckets: &mut StakeBuckets,
 ) -> I32F32 {
     let mut target = minority;
     if column.len() < voters {
@@ -704,7 +708,7 @@ fn column_median<K: MedianKey>(
     // The first key (in score order) whose cumulative stake exceeds the minority lies in the
     // first score group doing so, so its score is the median; with no crossing the reference
     // ends on the largest score.
-    match first_crossing(column, target, &stake_of) {
+    match first_crossing(column, target, &stake_of, buckets) {
         Some(key) => key.score(),
         None => column.iter().max().map_or(ZERO, |key| key.score()),
     }
@@ -720,9 +724,9 @@ fn first_crossing<K: MedianKey>(
     keys: &mut [K],
     mut target: i64,
     stake_of: &impl Fn(K) -> i64,
+    stake_in: &mut StakeBuckets,
 ) -> Option<K> {
     let mut part = keys;
-    let mut stake_in = [0i64; 1 << SELECT_BUCKET_BITS_MAX];
     for _ in 0..SELECT_ROUNDS_MAX {
         let (lo, hi) = part.iter().fold((u64::MAX, 0), |(lo, hi), key| {
             (lo.min(key.rank()), hi.max(key.rank()))
@@ -773,6 +777,13 @@ const SELECT_SORT_MAX: usize = 24;
 
 /// `log2` of the most buckets of one selection round.
 const SELECT_BUCKET_BITS_MAX: u32 = 8;
+
+/// The most buckets of one selection round.
+const SELECT_BUCKETS_MAX: usize = 1 << SELECT_BUCKET_BITS_MAX;
+
+/// The stake in each bucket of a selection round: scratch memory that [`first_crossing`]
+/// clears as far as it uses it, so that its caller sets it up once for many columns.
+type StakeBuckets = [i64; SELECT_BUCKETS_MAX];
 
 /// Rounds after which the remaining range is sorted: a round leaves keys whose ranks differ by
 /// less than `2^(64 − 4·round)`, so 16 rounds reach equal ranks.
@@ -1267,7 +1278,7 @@ fn classic_bonds_with<const UNIT: bool>(
         .zip(ema_sums.maxima())
         .map(|(j, m)| ema_div.divide(j, m))
         .collect();
-    let max_div = ema_sums.divisors_of(&ema_max, spare);
+    let max_div = divisors_of(&ema_max, spare);
     let starts = delta.blocks().iter().map(|(start, _)| *start);
     let blocks: Vec<(usize, &Csr)> = starts.zip(&emas).collect();
     let finished = parallel::map(blocks, |(start, ema)| {
@@ -1674,10 +1685,10 @@ mod tests {
                 cumulative > target
             });
             let mut keys = narrow.clone();
-            let found = first_crossing(&mut keys, target, &|k: NarrowKey| stake_of(k.voter()));
+            let found = first_crossing(&mut keys, target, &|k: NarrowKey| stake_of(k.voter()), &mut [0; SELECT_BUCKETS_MAX]);
             proptest::prop_assert_eq!(found, expected.copied());
             let mut keys = wide.clone();
-            let found = first_crossing(&mut keys, target, &|k: WideKey| stake_of(k.voter()));
+            let found = first_crossing(&mut keys, target, &|k: WideKey| stake_of(k.voter()), &mut [0; SELECT_BUCKETS_MAX]);
             proptest::prop_assert_eq!(found.map(|k| k.score()), expected.map(|k| k.score()));
         }
 

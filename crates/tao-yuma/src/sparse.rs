@@ -230,8 +230,8 @@ impl RowBlocks {
     }
 }
 
-/// Per-column saturating sums (starting at 0) with entry counts and maxima, for the column
-/// normalisations; entries beyond the column count are ignored.
+/// Per-column saturating sums (starting at 0) and maxima, for the column normalisations;
+/// entries beyond the column count are ignored.
 pub struct ColumnFold {
     /// Per column: everything one entry updates, so that it takes one lookup.
     columns: Vec<FoldedColumn>,
@@ -242,8 +242,6 @@ pub struct ColumnFold {
 struct FoldedColumn {
     /// Raw saturating sum.
     sum: i64,
-    /// Entries seen.
-    count: u32,
     /// Largest raw value added with [`ColumnFold::add_keeping_max`] (0 before any).
     max: i64,
 }
@@ -261,8 +259,6 @@ impl ColumnFold {
     pub fn add(&mut self, j: u16, v: I32F32) {
         if let Some(column) = self.columns.get_mut(usize::from(j)) {
             column.sum = column.sum.saturating_add(v.to_bits());
-            // At most one entry per row and at most 2^16 rows: no overflow.
-            column.count += 1;
         }
     }
 
@@ -271,7 +267,6 @@ impl ColumnFold {
     pub fn add_keeping_max(&mut self, j: u16, v: I32F32) {
         if let Some(column) = self.columns.get_mut(usize::from(j)) {
             column.sum = column.sum.saturating_add(v.to_bits());
-            column.count += 1;
             column.max = column.max.max(v.to_bits());
         }
     }
@@ -282,7 +277,6 @@ impl ColumnFold {
     pub fn add_unit(&mut self, j: u16, v: I32F32) {
         if let Some(column) = self.columns.get_mut(usize::from(j)) {
             column.sum += v.to_bits();
-            column.count += 1;
         }
     }
 
@@ -291,7 +285,6 @@ impl ColumnFold {
     pub fn add_keeping_max_unit(&mut self, j: u16, v: I32F32) {
         if let Some(column) = self.columns.get_mut(usize::from(j)) {
             column.sum += v.to_bits();
-            column.count += 1;
             column.max = column.max.max(v.to_bits());
         }
     }
@@ -314,7 +307,6 @@ impl ColumnFold {
     fn absorb(&mut self, other: &Self) {
         for (column, part) in self.columns.iter_mut().zip(&other.columns) {
             column.sum = column.sum.saturating_add(part.sum);
-            column.count += part.count;
             column.max = column.max.max(part.max);
         }
     }
@@ -325,12 +317,12 @@ impl ColumnFold {
     }
 
     /// Division by each column's fold where that is non-zero (by one, which keeps every value,
-    /// where it is zero), prepared only for columns with enough entries to repay it.
+    /// where it is zero).
     pub fn divisors(&self, spare: &mut Spare) -> ColumnDivisors {
         spare.collect_divisors(
             self.columns
                 .iter()
-                .map(|c| divisor_for(I32F32::from_bits(c.sum), c.count)),
+                .map(|c| divisor_for(I32F32::from_bits(c.sum))),
         )
     }
 
@@ -343,34 +335,28 @@ impl ColumnFold {
     ) -> ColumnDivisors {
         spare.collect_divisors(self.columns.iter().enumerate().map(|(j, c)| {
             if kept(j) {
-                divisor_for(I32F32::from_bits(c.sum), c.count)
+                divisor_for(I32F32::from_bits(c.sum))
             } else {
                 Divisor::ZERO
             }
         }))
     }
-
-    /// [`ColumnFold::divisors`] for other per-column values over the same entries (such as
-    /// column maxima derived from these sums).
-    pub fn divisors_of(&self, values: &[I32F32], spare: &mut Spare) -> ColumnDivisors {
-        spare.collect_divisors(
-            values
-                .iter()
-                .zip(&self.columns)
-                .map(|(&d, c)| divisor_for(d, c.count)),
-        )
-    }
 }
 
-/// Division by `d` where it is non-zero (by one, which keeps every value, where it is zero),
-/// prepared only when `count` entries repay the preparation.
-fn divisor_for(d: I32F32, count: u32) -> Divisor {
+/// [`ColumnFold::divisors`] for other per-column values (such as column maxima derived from a
+/// fold's sums).
+pub fn divisors_of(values: &[I32F32], spare: &mut Spare) -> ColumnDivisors {
+    spare.collect_divisors(values.iter().map(|&d| divisor_for(d)))
+}
+
+/// Division by `d` where it is non-zero (by one, which keeps every value, where it is zero).
+/// Every column's divisor is prepared, however few its entries: the direct division of the
+/// others would take a branch per entry that the processor cannot predict.
+fn divisor_for(d: I32F32) -> Divisor {
     if d == ZERO {
         Divisor::ONE
-    } else if count >= PREPARED_DIVISION_MIN {
-        Divisor::new(d)
     } else {
-        Divisor::slow(d)
+        Divisor::new(d)
     }
 }
 
@@ -389,12 +375,12 @@ impl ColumnDivisors {
     }
 }
 
-/// Entry counts from which preparing a [`Divisor`] beats dividing entry by entry.
-const PREPARED_DIVISION_MIN: u32 = 8;
+/// Row lengths from which preparing a [`Divisor`] beats dividing entry by entry.
+const PREPARED_DIVISION_MIN: usize = 8;
 
 /// `safe_div(v, denominator)` for every value, with a prepared divisor for longer slices.
 fn divide_all(vals: &mut [I32F32], denominator: I32F32) {
-    if vals.len() >= PREPARED_DIVISION_MIN as usize {
+    if vals.len() >= PREPARED_DIVISION_MIN {
         let d = Divisor::new(denominator);
         for v in vals.iter_mut() {
             *v = d.safe_div(*v);
