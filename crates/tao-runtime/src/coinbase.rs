@@ -320,7 +320,7 @@ fn persist(s: &mut State<'_>, netuid: u16, out: &EpochOutput) {
             &out.validator_permit[i],
         );
         s.uid_put("Subtensor.Emission", netuid, uid, &out.emission[i]);
-        s.uid_put("Subtensor.Bonds", netuid, uid, &out.bonds[i]);
+        s.uid_put("Subtensor.Bonds", netuid, uid, &out.bonds.row(i).to_vec());
     }
 }
 

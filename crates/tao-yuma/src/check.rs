@@ -1,6 +1,6 @@
 //! Field-by-field comparison of an epoch's outputs with a case's expected values.
 
-use crate::{EpochOutput, SparseRow};
+use crate::{BondRows, EpochOutput, SparseRow};
 
 /// One differing value: which field, which uid, and both values rendered as JSON-like text.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -68,7 +68,13 @@ pub fn compare(expected: &EpochOutput, actual: &EpochOutput) -> Vec<Mismatch> {
         &actual.validator_emission,
     );
     diff(&mut out, "emission", &expected.emission, &actual.emission);
-    diff(&mut out, "bonds", &expected.bonds, &actual.bonds);
+    let rows = |bonds: &BondRows| bonds.iter().map(<[_]>::to_vec).collect::<Vec<SparseRow>>();
+    diff(
+        &mut out,
+        "bonds",
+        &rows(&expected.bonds),
+        &rows(&actual.bonds),
+    );
     out
 }
 
@@ -133,7 +139,7 @@ mod tests {
         let mut actual = expected.clone();
         assert!(compare(&expected, &actual).is_empty());
         actual.consensus[1] = 7;
-        actual.bonds = vec![vec![(0, 5)]];
+        actual.bonds = BondRows::from(vec![vec![(0, 5)]]);
         let m = compare(&expected, &actual);
         assert_eq!(m.len(), 2);
         assert_eq!(

@@ -20,7 +20,7 @@ use crate::sparse::{
     ColumnDivisors, ColumnFold, Csr, ROW_SUM_WRAPS, RowBlocks, Spare, divisors_of,
 };
 use crate::validate::{check_rows, validate_split};
-use crate::{EpochError, EpochInput, EpochOutput, SparseRow, validate};
+use crate::{BondRows, EpochError, EpochInput, EpochOutput, validate};
 
 /// Runs one Yuma Consensus epoch on `input` after [`validate`]-ing it, on this thread.
 pub fn run_epoch(input: &EpochInput) -> Result<EpochOutput, EpochError> {
@@ -1110,7 +1110,7 @@ fn yuma3_bonds(
     active_stake: &[I32F32],
     new_permit: &[bool],
     spare: &mut Spare,
-) -> (Vec<SparseRow>, Vec<I32F32>) {
+) -> (BondRows, Vec<I32F32>) {
     let n = usize::from(input.n);
     let last_tempo = last_tempo(input);
     let liquid = (input.liquid_alpha_enabled && consensus.iter().any(|&c| c != ZERO)).then(|| {
@@ -1154,7 +1154,7 @@ fn yuma3_bonds(
         })
         .collect();
     let parts = parallel::map(emas, |(start, ema_bonds)| {
-        let mut stored = Vec::with_capacity(ema_bonds.rows());
+        let mut stored = BondRows::with_capacity(ema_bonds.rows(), ema_bonds.nnz());
         let mut dividends = Vec::with_capacity(ema_bonds.rows());
         for r in 0..ema_bonds.rows() {
             let i = start + r;
@@ -1167,24 +1167,19 @@ fn yuma3_bonds(
             }));
             let a = active_stake.get(i).copied().unwrap_or(ZERO);
             dividends.push(checked_mul(per_validator, a).unwrap_or(ZERO));
-            stored.push(if new_permit.get(i).copied().unwrap_or(false) {
-                cols.iter()
-                    .zip(vals)
-                    .map(|(&j, &v)| (j, proportion_to_u16(v)))
-                    .collect()
+            if new_permit.get(i).copied().unwrap_or(false) {
+                let pairs = cols.iter().zip(vals);
+                stored.push_row(pairs.map(|(&j, &v)| (j, proportion_to_u16(v))));
             } else {
-                Vec::new()
-            });
+                stored.push_row([]);
+            }
         }
         (stored, dividends, ema_bonds)
     });
-    let mut stored = Vec::with_capacity(n);
-    let mut dividends = Vec::with_capacity(n);
-    for (s, d, ema_bonds) in parts {
-        stored.extend(s);
-        dividends.extend(d);
+    let (stored, dividends) = join_blocks(parts.into_iter().map(|(s, d, ema_bonds)| {
         spare.keep([ema_bonds]);
-    }
+        (s, d)
+    }));
     spare.keep_divisors(divisors);
     (stored, dividends)
 }
@@ -1208,7 +1203,7 @@ fn classic_bonds(
     incentive: &[I32F32],
     new_permit: &[bool],
     spare: &mut Spare,
-) -> (Vec<SparseRow>, Vec<I32F32>) {
+) -> (BondRows, Vec<I32F32>) {
     // Normalised bonds and delta lie in [0, 1]; with alpha and every incentive there too,
     // every product below is one of two proportions.
     let unit = |x: &I32F32| (0..=ONE.to_bits()).contains(&x.to_bits());
@@ -1233,7 +1228,7 @@ fn classic_bonds_with<const UNIT: bool>(
     incentive: &[I32F32],
     new_permit: &[bool],
     spare: &mut Spare,
-) -> (Vec<SparseRow>, Vec<I32F32>) {
+) -> (BondRows, Vec<I32F32>) {
     let product = product::<UNIT>;
     let to_u16 = |x: I32F32| {
         if UNIT {
@@ -1284,7 +1279,7 @@ fn classic_bonds_with<const UNIT: bool>(
     let finished = parallel::map(blocks, |(start, ema)| {
         let rows = start..start + ema.rows();
         let mut dividends = Vec::with_capacity(rows.len());
-        let mut stored = Vec::with_capacity(rows.len());
+        let mut stored = BondRows::with_capacity(rows.len(), ema.nnz());
         for (r, i) in rows.clone().enumerate() {
             let (cols, vals) = ema.row(r);
             let mut acc = ZERO;
@@ -1303,23 +1298,18 @@ fn classic_bonds_with<const UNIT: bool>(
             // Only permitted uids keep their bonds.
             if new_permit.get(i).copied().unwrap_or(false) {
                 let upscaled = |(&j, &v)| (j, to_u16(max_div.divide(j, dividend(j, v))));
-                stored.push(cols.iter().zip(vals).map(upscaled).collect());
+                stored.push_row(cols.iter().zip(vals).map(upscaled));
             } else {
                 for (&j, &v) in cols.iter().zip(vals) {
                     dividend(j, v);
                 }
-                stored.push(Vec::new());
+                stored.push_row([]);
             }
             dividends.push(acc);
         }
         (stored, dividends)
     });
-    let mut stored = Vec::with_capacity(n);
-    let mut dividends = Vec::with_capacity(n);
-    for (s, d) in finished {
-        stored.extend(s);
-        dividends.extend(d);
-    }
+    let (stored, dividends) = join_blocks(finished);
     spare.keep(emas);
     for divisors in [bond_div, delta_div, ema_div, max_div] {
         spare.keep_divisors(divisors);
@@ -1464,6 +1454,21 @@ fn merge_rows(
             (None, None) => break,
         }
     }
+}
+
+/// The bonds and dividends of consecutive blocks of rows, joined (a single block as it is).
+fn join_blocks(
+    blocks: impl IntoIterator<Item = (BondRows, Vec<I32F32>)>,
+) -> (BondRows, Vec<I32F32>) {
+    let mut blocks = blocks.into_iter();
+    let Some((mut stored, mut dividends)) = blocks.next() else {
+        return (BondRows::default(), Vec::new());
+    };
+    for (s, d) in blocks {
+        stored.append(&s);
+        dividends.extend(d);
+    }
+    (stored, dividends)
 }
 
 /// `x · y`: [`mul_unit`] when `UNIT` (both known to lie in [0, 1]), [`mul`] otherwise.

@@ -48,5 +48,5 @@ mod validate;
 pub use check::{Mismatch, compare};
 pub use epoch::{EpochRunner, run_epoch};
 pub use error::EpochError;
-pub use types::{Case, EpochInput, EpochOutput, SparseRow};
+pub use types::{BondRows, Case, EpochInput, EpochOutput, SparseRow};
 pub use validate::{MAX_BONDS_MOVING_AVERAGE, validate};

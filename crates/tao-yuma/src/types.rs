@@ -86,7 +86,94 @@ pub struct EpochOutput {
     /// Combined emission stored for each uid (RAO), from normalized incentive + dividends.
     pub emission: Vec<u64>,
     /// Stored bonds row of every uid after the epoch (empty without a new permit).
-    pub bonds: Vec<SparseRow>,
+    pub bonds: BondRows,
+}
+
+/// Sparse rows held in one allocation rather than one per row (an epoch writes a row per
+/// uid); in JSON, a list of rows like `Vec<SparseRow>`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BondRows {
+    /// Row `i` is `pairs[offsets[i]..offsets[i + 1]]`; starts with 0.
+    offsets: Vec<usize>,
+    /// Every row's pairs, row after row.
+    pairs: Vec<(u16, u16)>,
+}
+
+impl BondRows {
+    /// No rows, with room for `rows` rows and `pairs` pairs in all.
+    pub(crate) fn with_capacity(rows: usize, pairs: usize) -> Self {
+        let mut offsets = Vec::with_capacity(rows + 1);
+        offsets.push(0);
+        Self {
+            offsets,
+            pairs: Vec::with_capacity(pairs),
+        }
+    }
+
+    /// Appends a row.
+    pub(crate) fn push_row(&mut self, pairs: impl IntoIterator<Item = (u16, u16)>) {
+        self.pairs.extend(pairs);
+        self.offsets.push(self.pairs.len());
+    }
+
+    /// Appends the rows of `other`.
+    pub(crate) fn append(&mut self, other: &Self) {
+        let base = self.pairs.len();
+        self.pairs.extend_from_slice(&other.pairs);
+        self.offsets
+            .extend(other.offsets.iter().skip(1).map(|&end| base + end));
+    }
+
+    /// Number of rows.
+    pub fn len(&self) -> usize {
+        self.offsets.len().saturating_sub(1)
+    }
+
+    /// Whether there are no rows.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Row `i` (empty beyond the last row).
+    pub fn row(&self, i: usize) -> &[(u16, u16)] {
+        match (self.offsets.get(i), self.offsets.get(i + 1)) {
+            (Some(&start), Some(&end)) => self.pairs.get(start..end).unwrap_or(&[]),
+            _ => &[],
+        }
+    }
+
+    /// The rows in order.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = &[(u16, u16)]> {
+        (0..self.len()).map(|i| self.row(i))
+    }
+}
+
+impl Default for BondRows {
+    fn default() -> Self {
+        Self::with_capacity(0, 0)
+    }
+}
+
+impl From<Vec<SparseRow>> for BondRows {
+    fn from(rows: Vec<SparseRow>) -> Self {
+        let mut out = Self::with_capacity(rows.len(), rows.iter().map(Vec::len).sum());
+        for row in rows {
+            out.push_row(row);
+        }
+        out
+    }
+}
+
+impl Serialize for BondRows {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.iter())
+    }
+}
+
+impl<'de> Deserialize<'de> for BondRows {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Vec::<SparseRow>::deserialize(deserializer).map(Self::from)
+    }
 }
 
 /// One test case file: the input state and the reference's outputs.
@@ -104,4 +191,26 @@ pub struct Case {
     pub input: EpochInput,
     /// What the reference epoch writes.
     pub expected: EpochOutput,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bond_rows_read_and_write_json_as_a_list_of_rows() {
+        let rows: Vec<SparseRow> = vec![vec![(1, 7), (4, 65535)], vec![], vec![(0, 3)]];
+        let flat = BondRows::from(rows.clone());
+        assert_eq!(flat.len(), 3);
+        assert_eq!(flat.row(0), [(1, 7), (4, 65535)]);
+        assert!(flat.row(1).is_empty() && flat.row(3).is_empty());
+        let json = serde_json::to_string(&flat).unwrap();
+        assert_eq!(json, serde_json::to_string(&rows).unwrap());
+        assert_eq!(serde_json::from_str::<BondRows>(&json).unwrap(), flat);
+
+        let mut joined = BondRows::from(rows[..1].to_vec());
+        joined.append(&BondRows::from(rows[1..].to_vec()));
+        assert_eq!(joined, flat);
+        assert_eq!(BondRows::default(), BondRows::from(Vec::new()));
+    }
 }

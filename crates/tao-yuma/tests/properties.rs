@@ -187,7 +187,7 @@ fn permute_output(output: &EpochOutput, perm: &[usize]) -> EpochOutput {
         server_emission: p(&output.server_emission, perm),
         validator_emission: p(&output.validator_emission, perm),
         emission: p(&output.emission, perm),
-        bonds: p(&bonds, perm),
+        bonds: p(&bonds, perm).into(),
     }
 }
 

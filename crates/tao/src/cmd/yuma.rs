@@ -148,7 +148,7 @@ fn print_table(o: &EpochOutput) {
             get64(&o.server_emission),
             get64(&o.validator_emission),
             get64(&o.emission),
-            o.bonds.get(uid).map_or(0, Vec::len),
+            o.bonds.row(uid).len(),
         );
     }
 }
