@@ -1268,14 +1268,20 @@ fn classic_bonds_with<const UNIT: bool>(
     });
     let (emas, folds): (Vec<_>, Vec<_>) = parts.into_iter().unzip();
     let ema_sums = ColumnFold::total(n, folds);
-    let ema_div = ema_sums.divisors(spare);
+    let ema_divisors = ema_sums.divisors(spare);
     let ema_max: Vec<I32F32> = (0..=u16::MAX)
         .zip(ema_sums.maxima())
-        .map(|(j, m)| ema_div.divide(j, m))
+        .map(|(j, m)| ema_divisors.divide(j, m))
         .collect();
-    let max_div = divisors_of(&ema_max, spare);
+    let max_divisors = divisors_of(&ema_max, spare);
+    let (ema_div, max_div) = (&ema_divisors, &max_divisors);
     let starts = delta.blocks().iter().map(|(start, _)| *start);
     let blocks: Vec<(usize, &Csr)> = starts.zip(&emas).collect();
+    // The per-column slices cut to one length, so that one bounds check covers all three.
+    let len = n.min(incentive.len());
+    let ema_div = ema_div.as_slice().get(..len).unwrap_or(&[]);
+    let max_div = max_div.as_slice().get(..len).unwrap_or(&[]);
+    let incentive = incentive.get(..len).unwrap_or(&[]);
     let finished = parallel::map(blocks, |(start, ema)| {
         let rows = start..start + ema.rows();
         let mut dividends = Vec::with_capacity(rows.len());
@@ -1283,9 +1289,15 @@ fn classic_bonds_with<const UNIT: bool>(
         for (r, i) in rows.clone().enumerate() {
             let (cols, vals) = ema.row(r);
             let mut acc = ZERO;
+            // A column beyond the subnet divides to 0.
             let mut dividend = |j: u16, v: I32F32| {
-                let normalized = ema_div.divide(j, v);
-                let inc = incentive.get(usize::from(j)).copied().unwrap_or(ZERO);
+                let j = usize::from(j);
+                let (Some(ed), Some(md), Some(&inc)) =
+                    (ema_div.get(j), max_div.get(j), incentive.get(j))
+                else {
+                    return (ZERO, &Divisor::ZERO);
+                };
+                let normalized = ed.safe_div(v);
                 let share = product(inc, normalized);
                 acc = if UNIT {
                     // Products of proportions over at most 2^16 columns: no saturation.
@@ -1293,11 +1305,14 @@ fn classic_bonds_with<const UNIT: bool>(
                 } else {
                     add(acc, share)
                 };
-                normalized
+                (normalized, md)
             };
             // Only permitted uids keep their bonds.
             if new_permit.get(i).copied().unwrap_or(false) {
-                let upscaled = |(&j, &v)| (j, to_u16(max_div.divide(j, dividend(j, v))));
+                let upscaled = |(&j, &v)| {
+                    let (normalized, md) = dividend(j, v);
+                    (j, to_u16(md.safe_div(normalized)))
+                };
                 stored.push_row(cols.iter().zip(vals).map(upscaled));
             } else {
                 for (&j, &v) in cols.iter().zip(vals) {
@@ -1311,7 +1326,7 @@ fn classic_bonds_with<const UNIT: bool>(
     });
     let (stored, dividends) = join_blocks(finished);
     spare.keep(emas);
-    for divisors in [bond_div, delta_div, ema_div, max_div] {
+    for divisors in [bond_div, delta_div, ema_divisors, max_divisors] {
         spare.keep_divisors(divisors);
     }
     (stored, dividends)
@@ -1399,17 +1414,29 @@ fn ema_row_whole(
 ) {
     let one_minus_alpha = ONE.saturating_sub(alpha);
     let values = ema.extend_row(dcols);
+    // The per-column slices cut to one length, so that one bounds check covers all three.
+    let (delta_div, bond_div) = (delta_div.as_slice(), bond_div.as_slice());
+    let folds = folds.columns_mut();
+    let len = delta_div.len().min(bond_div.len()).min(folds.len());
+    let delta_div = delta_div.get(..len).unwrap_or(&[]);
+    let bond_div = bond_div.get(..len).unwrap_or(&[]);
+    let folds = folds.get_mut(..len).unwrap_or(&mut []);
     let mut zeros = false;
     for (((value, &j), &d), &(_, bond)) in values.iter_mut().zip(dcols).zip(dvals).zip(brow) {
-        let new = mul_unit(alpha, delta_div.divide(j, d));
-        let old = mul_unit(
-            one_minus_alpha,
-            bond_div.divide(j, stored_bond(bond, shift)),
-        );
+        let j = usize::from(j);
+        let (Some(dd), Some(bd), Some(fold)) =
+            (delta_div.get(j), bond_div.get(j), folds.get_mut(j))
+        else {
+            // No such column: both quotients are 0.
+            zeros = true;
+            continue;
+        };
+        let new = mul_unit(alpha, dd.safe_div(d));
+        let old = mul_unit(one_minus_alpha, bd.safe_div(stored_bond(bond, shift)));
         // Both terms are at most 1 (and their sum too).
         *value = I32F32::from_bits(new.to_bits() + old.to_bits());
         zeros |= value.to_bits() == 0;
-        folds.add_keeping_max_unit(j, *value);
+        fold.add_keeping_max_unit(*value);
     }
     if zeros {
         ema.drop_zeros_in_row();

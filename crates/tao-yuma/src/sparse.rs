@@ -239,7 +239,7 @@ pub struct ColumnFold {
 
 /// One column of a [`ColumnFold`].
 #[derive(Clone, Copy, Default)]
-struct FoldedColumn {
+pub struct FoldedColumn {
     /// Raw saturating sum.
     sum: i64,
     /// Largest raw value added with [`ColumnFold::add_keeping_max`] (0 before any).
@@ -303,6 +303,12 @@ impl ColumnFold {
         total
     }
 
+    /// The columns, for loops that look up several per-column slices of one length with a
+    /// single bounds check.
+    pub fn columns_mut(&mut self) -> &mut [FoldedColumn] {
+        &mut self.columns
+    }
+
     /// Adds another fold over the same columns.
     fn absorb(&mut self, other: &Self) {
         for (column, part) in self.columns.iter_mut().zip(&other.columns) {
@@ -364,7 +370,21 @@ fn divisor_for(d: I32F32) -> Divisor {
 /// columns beyond the matrix hold no entries, and a value there divides to 0.
 pub struct ColumnDivisors(Vec<Divisor>);
 
+impl FoldedColumn {
+    /// [`ColumnFold::add_keeping_max_unit`] on this column.
+    #[inline(always)]
+    pub fn add_keeping_max_unit(&mut self, v: I32F32) {
+        self.sum += v.to_bits();
+        self.max = self.max.max(v.to_bits());
+    }
+}
+
 impl ColumnDivisors {
+    /// Every column's divisor.
+    pub fn as_slice(&self) -> &[Divisor] {
+        &self.0
+    }
+
     /// `v` divided by column `j`'s divisor (unchanged for a zero fold, 0 for `j` out of range).
     #[inline(always)]
     pub fn divide(&self, j: u16, v: I32F32) -> I32F32 {
