@@ -995,8 +995,15 @@ fn stored_bond_sums(input: &EpochInput, rows: Range<usize>) -> ColumnFold {
 /// quotients, on numerators small enough for the fast division (shift 0); otherwise the
 /// reference's values are used as they are (shift 32).
 fn bond_shift(input: &EpochInput) -> u32 {
-    if input.n <= 1 << 15 { 0 } else { 32 }
+    if input.n <= 1 << 15 {
+        0
+    } else {
+        WIDE_BOND_SHIFT
+    }
 }
+
+/// [`bond_shift`] for more than 2^15 rows: the reference's 32.32 values.
+const WIDE_BOND_SHIFT: u32 = 32;
 
 /// A stored bond as classic bonds divide it, shifted by [`bond_shift`].
 #[inline(always)]
@@ -1359,6 +1366,12 @@ fn ema_rows<const UNIT: bool>(
     let bond_count: usize = stored.iter().map(Vec::len).sum();
     let mut ema = Csr::reusing(buffer, delta.rows(), delta.nnz().max(bond_count));
     let no_bonds: &[(u16, u16)] = &[];
+    // The shift as a constant frees a register in the loop over a whole row.
+    let whole_row = if shift == 0 {
+        ema_row_whole::<0>
+    } else {
+        ema_row_whole::<WIDE_BOND_SHIFT>
+    };
     for r in 0..delta.rows() {
         let brow = stored.get(r).map_or(no_bonds, Vec::as_slice);
         let (dcols, dvals) = delta.row(r);
@@ -1368,15 +1381,7 @@ fn ema_rows<const UNIT: bool>(
         if whole && dcols.iter().zip(brow).fold(true, same_uids) {
             // The same uids in both rows (as in every row of a dense subnet): no merge.
             let divisors = (delta_div, bond_div);
-            ema_row_whole(
-                &mut ema,
-                folds,
-                (dcols, dvals),
-                brow,
-                divisors,
-                alpha,
-                shift,
-            );
+            whole_row(&mut ema, folds, (dcols, dvals), brow, divisors, alpha);
         } else {
             merge_rows(dcols, dvals, brow, |j, d, bond| {
                 let new = d.map_or(ZERO, |d| product(alpha, delta_div.divide(j, d)));
@@ -1403,14 +1408,13 @@ fn ema_rows<const UNIT: bool>(
 /// values in [0, 1], and folds it into `folds`: written whole, without a test per entry, and
 /// the zeros (rare) taken out after.
 #[inline(never)]
-fn ema_row_whole(
+fn ema_row_whole<const SHIFT: u32>(
     ema: &mut Csr,
     folds: &mut ColumnFold,
     (dcols, dvals): (&[u16], &[I32F32]),
     brow: &[(u16, u16)],
     (delta_div, bond_div): (&ColumnDivisors, &ColumnDivisors),
     alpha: I32F32,
-    shift: u32,
 ) {
     let one_minus_alpha = ONE.saturating_sub(alpha);
     let values = ema.extend_row(dcols);
@@ -1422,7 +1426,8 @@ fn ema_row_whole(
     let bond_div = bond_div.get(..len).unwrap_or(&[]);
     let folds = folds.get_mut(..len).unwrap_or(&mut []);
     let mut zeros = false;
-    for (((value, &j), &d), &(_, bond)) in values.iter_mut().zip(dcols).zip(dvals).zip(brow) {
+    // The bonds row holds the same uids as the delta row, so its pairs give the column.
+    for ((value, &d), &(j, bond)) in values.iter_mut().zip(dvals).zip(brow) {
         let j = usize::from(j);
         let (Some(dd), Some(bd), Some(fold)) =
             (delta_div.get(j), bond_div.get(j), folds.get_mut(j))
@@ -1432,7 +1437,7 @@ fn ema_row_whole(
             continue;
         };
         let new = mul_unit(alpha, dd.safe_div(d));
-        let old = mul_unit(one_minus_alpha, bd.safe_div(stored_bond(bond, shift)));
+        let old = mul_unit(one_minus_alpha, bd.safe_div(stored_bond(bond, SHIFT)));
         // Both terms are at most 1 (and their sum too).
         *value = I32F32::from_bits(new.to_bits() + old.to_bits());
         zeros |= value.to_bits() == 0;
@@ -1547,7 +1552,10 @@ mod tests {
             ),
             extra in 0i64..(1 << 34),
             alpha in 0i64..=1 << 32,
+            wide in proptest::bool::ANY,
         ) {
+            // Bonds as raw integers, or as the reference's 32.32 values for wide subnets.
+            let shift = if wide { WIDE_BOND_SHIFT } else { 0 };
             let cols: Vec<u16> = entries.keys().copied().collect();
             let dvals: Vec<I32F32> = entries.values().map(|&(d, _)| I32F32::from_bits(d)).collect();
             let brow: Vec<(u16, u16)> = entries.iter().map(|(&j, &(_, b))| (j, b)).collect();
@@ -1555,7 +1563,8 @@ mod tests {
             let (mut delta_sums, mut bond_sums) = (ColumnFold::new(48), ColumnFold::new(48));
             for (&j, &(d, b)) in &entries {
                 delta_sums.add(j, I32F32::from_bits(d + extra * i64::from(j % 3)));
-                bond_sums.add(j, I32F32::from_bits(i64::from(b) + extra * i64::from(j % 2)));
+                let b = stored_bond(b, shift).to_bits();
+                bond_sums.add(j, I32F32::from_bits(b + extra * i64::from(j % 2)));
             }
             let mut spare = Spare::default();
             let divisors = (&delta_sums.divisors(&mut spare), &bond_sums.divisors(&mut spare));
@@ -1563,14 +1572,19 @@ mod tests {
 
             let mut ema = Csr::reusing(Csr::default(), 1, cols.len());
             let mut folds = ColumnFold::new(48);
-            ema_row_whole(&mut ema, &mut folds, (&cols, &dvals), &brow, divisors, alpha, 0);
+            let row = (&cols[..], &dvals[..]);
+            if wide {
+                ema_row_whole::<WIDE_BOND_SHIFT>(&mut ema, &mut folds, row, &brow, divisors, alpha);
+            } else {
+                ema_row_whole::<0>(&mut ema, &mut folds, row, &brow, divisors, alpha);
+            }
             ema.end_row();
 
             let mut expected = vec![];
             let mut maxima = vec![ZERO; 48];
             for (&j, &(d, b)) in &entries {
                 let new = mul_unit(alpha, divisors.0.divide(j, I32F32::from_bits(d)));
-                let old = mul_unit(ONE - alpha, divisors.1.divide(j, stored_bond(b, 0)));
+                let old = mul_unit(ONE - alpha, divisors.1.divide(j, stored_bond(b, shift)));
                 let value = new + old;
                 if value > ZERO {
                     expected.push((j, value));
