@@ -1281,13 +1281,12 @@ fn classic_bonds_with<const UNIT: bool>(
         .map(|(j, m)| ema_divisors.divide(j, m))
         .collect();
     let max_divisors = divisors_of(&ema_max, spare);
-    let (ema_div, max_div) = (&ema_divisors, &max_divisors);
     let starts = delta.blocks().iter().map(|(start, _)| *start);
     let blocks: Vec<(usize, &Csr)> = starts.zip(&emas).collect();
     // The per-column slices cut to one length, so that one bounds check covers all three.
     let len = n.min(incentive.len());
-    let ema_div = ema_div.as_slice().get(..len).unwrap_or(&[]);
-    let max_div = max_div.as_slice().get(..len).unwrap_or(&[]);
+    let ema_div = ema_divisors.as_slice().get(..len).unwrap_or(&[]);
+    let max_div = max_divisors.as_slice().get(..len).unwrap_or(&[]);
     let incentive = incentive.get(..len).unwrap_or(&[]);
     let finished = parallel::map(blocks, |(start, ema)| {
         let rows = start..start + ema.rows();
